@@ -1,0 +1,14 @@
+package dev.jtarget.config;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A validated configuration file. Relative paths inside it (backing files) are resolved against {@link #baseDir()}.
+ *
+ * @param source  the file it was read from (for messages)
+ * @param baseDir the directory relative paths are resolved against: the working directory of the server
+ */
+public record ServerConfig(Path source, Path baseDir, List<PortalConfig> portals, CacheConfig cache,
+                           List<TargetConfig> targets) {
+}
