@@ -95,7 +95,8 @@ public final class MemoryBackend implements BlockBackend {
     }
 
     private CompletableFuture<Void> checkRange(long offset, long length) {
-        if (offset < 0 || length < 0 || offset + length > sizeBytes) {
+        // Written as a subtraction so that a huge length cannot overflow offset + length past Long.MAX_VALUE.
+        if (offset < 0 || length < 0 || offset > sizeBytes || length > sizeBytes - offset) {
             return CompletableFuture.failedFuture(new BackendException(BackendException.Kind.OUT_OF_RANGE,
                     "range " + offset + "+" + length + " outside a " + sizeBytes + "-byte memory disk"));
         }

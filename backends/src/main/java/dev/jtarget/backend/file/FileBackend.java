@@ -1,0 +1,347 @@
+package dev.jtarget.backend.file;
+
+import dev.jtarget.backend.BackendCapabilities;
+import dev.jtarget.backend.BackendException;
+import dev.jtarget.backend.BackendException.Kind;
+import dev.jtarget.backend.BlockBackend;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A LUN stored in a regular file, sparse where nothing was written.
+ *
+ * <p>All I/O runs on a fixed pool of daemon threads owned by the backend ({@code file-io-<file name>-N}), never on the
+ * caller's thread (typically a Netty event loop), and futures complete on those threads. Reads and writes use
+ * positional {@link FileChannel} calls (pread/pwrite), which share no file position and so are safe concurrently.
+ * Flush and FUA use {@code fdatasync}; discard and write-zeroes punch holes ({@link HolePuncher}) and fall back to
+ * writing zeros on filesystems that cannot.
+ */
+public final class FileBackend implements BlockBackend {
+    private static final Logger log = LoggerFactory.getLogger(FileBackend.class);
+    /** The zero-writing fallback moves at most this much per call, so a huge discard never needs a huge buffer. */
+    private static final int ZERO_CHUNK_BYTES = 1 << 20;
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(ZERO_CHUNK_BYTES).asReadOnlyBuffer();
+    /** How long close() lets queued and running requests finish before it releases the file anyway. */
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(30);
+
+    private final Path path;
+    private final long sizeBytes;
+    private final int blockSize;
+    private final boolean readOnly;
+    private final FileChannel channel;
+    /** Null when read-only or when this platform has no fallocate: zeros are written instead. */
+    private final HolePuncher puncher;
+    private final ThreadPoolExecutor io;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /**
+     * The first failed fdatasync. Linux reports a writeback error to fsync only once and may drop the dirty pages, so
+     * a later fsync can succeed although earlier writes were lost; every later flush therefore fails too.
+     */
+    private volatile IOException flushFailure;
+
+    private FileBackend(FileBackendOptions options, Path path, FileChannel channel, HolePuncher puncher) {
+        this.path = path;
+        this.sizeBytes = options.sizeBytes();
+        this.blockSize = options.blockSize();
+        this.readOnly = options.readOnly();
+        this.channel = channel;
+        this.puncher = puncher;
+        this.io = newIoPool(path.getFileName().toString(), options.ioThreads());
+    }
+
+    /**
+     * Opens (creating or growing as the options allow) the backing file.
+     *
+     * @throws IOException when the file cannot be created or opened, or its size conflicts with the options
+     */
+    public static FileBackend open(FileBackendOptions options) throws IOException {
+        return open(options, true);
+    }
+
+    /** With {@code punchHoles} false, discards always write zeros: lets tests cover the fallback on any filesystem. */
+    static FileBackend open(FileBackendOptions options, boolean punchHoles) throws IOException {
+        Path path = BackingFile.prepare(options);
+        FileChannel channel = options.readOnly()
+                ? FileChannel.open(path, StandardOpenOption.READ)
+                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        HolePuncher puncher = null;
+        try {
+            if (!options.readOnly() && punchHoles) {
+                puncher = HolePuncher.open(path).orElse(null);
+            }
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        log.info("opened file backend {} ({} bytes, {}-byte blocks{})", path, options.sizeBytes(),
+                options.blockSize(), options.readOnly() ? ", read-only" : "");
+        return new FileBackend(options, path, channel, puncher);
+    }
+
+    private static ThreadPoolExecutor newIoPool(String name, int threads) {
+        AtomicInteger counter = new AtomicInteger();
+        // Daemon threads: a backend someone forgot to close must not keep the JVM alive.
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                task -> {
+                    Thread thread = new Thread(task, "file-io-" + name + "-" + counter.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+    }
+
+    @Override
+    public long sizeBytes() {
+        return sizeBytes;
+    }
+
+    @Override
+    public int blockSize() {
+        return blockSize;
+    }
+
+    @Override
+    public BackendCapabilities capabilities() {
+        // Holes and the zero-writing fallback both read back as zeros; the page cache makes flushes necessary.
+        return new BackendCapabilities(true, true, true, readOnly);
+    }
+
+    @Override
+    public CompletableFuture<Void> read(long offset, ByteBuffer destination) {
+        BackendException invalid = checkRange("read", offset, destination.remaining());
+        if (invalid != null) {
+            return CompletableFuture.failedFuture(invalid);
+        }
+        return submit("read " + offset + "+" + destination.remaining(), Kind.READ_ERROR,
+                () -> readFully(offset, destination));
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuffer[] sources, boolean fua) {
+        long length = 0;
+        for (ByteBuffer source : sources) {
+            length += source.remaining();
+        }
+        BackendException invalid = checkWritable("write", offset, length);
+        if (invalid != null) {
+            return CompletableFuture.failedFuture(invalid);
+        }
+        return submit("write " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
+            writeFully(offset, sources);
+            if (fua) {
+                force();
+            }
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> flush() {
+        if (readOnly) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return submit("flush", Kind.WRITE_ERROR, this::force);
+    }
+
+    @Override
+    public CompletableFuture<Void> discard(long offset, long length) {
+        BackendException invalid = checkWritable("discard", offset, length);
+        if (invalid != null) {
+            return CompletableFuture.failedFuture(invalid);
+        }
+        return submit("discard " + offset + "+" + length, Kind.WRITE_ERROR, () -> zeroRange(offset, length));
+    }
+
+    @Override
+    public CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua) {
+        BackendException invalid = checkWritable("write zeroes", offset, length);
+        if (invalid != null) {
+            return CompletableFuture.failedFuture(invalid);
+        }
+        return submit("write zeroes " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
+            zeroRange(offset, length);
+            if (fua) {
+                force();
+            }
+        });
+    }
+
+    private BackendException checkWritable(String operation, long offset, long length) {
+        if (readOnly) {
+            return new BackendException(Kind.READ_ONLY, operation + " refused: " + describe() + " is read-only");
+        }
+        return checkRange(operation, offset, length);
+    }
+
+    private BackendException checkRange(String operation, long offset, long length) {
+        // Written as a subtraction so that offset + length cannot overflow past Long.MAX_VALUE.
+        if (offset < 0 || length < 0 || offset > sizeBytes || length > sizeBytes - offset) {
+            return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length
+                    + " lies outside " + describe() + " (" + sizeBytes + " bytes)");
+        }
+        return null;
+    }
+
+    private CompletableFuture<Void> submit(String operation, Kind failureKind, IoTask task) {
+        // Completed by hand rather than with runAsync, so a failed future carries the BackendException itself and
+        // not a CompletionException around it, exactly like the backends that fail synchronously.
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        try {
+            io.execute(() -> {
+                try {
+                    task.run();
+                    result.complete(null);
+                } catch (Throwable t) {
+                    result.completeExceptionally(toBackendException(operation + " on " + describe(), t, failureKind));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(
+                    new BackendException(Kind.NOT_READY, operation + " refused: " + describe() + " is closed", e));
+        }
+        return result;
+    }
+
+    /** Classifies an I/O failure for the SCSI layer; {@code ioKind} is the medium error of the operation. */
+    static BackendException toBackendException(String context, Throwable failure, Kind ioKind) {
+        if (failure instanceof BackendException backendException) {
+            return backendException;
+        }
+        if (failure instanceof ClosedChannelException) {
+            return new BackendException(Kind.NOT_READY, context + ": backend closed", failure);
+        }
+        if (isOutOfSpace(failure)) {
+            return new BackendException(Kind.NO_SPACE, context + ": " + failure.getMessage(), failure);
+        }
+        return new BackendException(ioKind, context + ": " + failure, failure);
+    }
+
+    /** ENOSPC or EDQUOT; the JDK gives no errno for its own calls, only strerror text. */
+    private static boolean isOutOfSpace(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof HolePuncher.ErrnoException errnoException && errnoException.isOutOfSpace()) {
+                return true;
+            }
+            String message = t.getMessage();
+            if (message != null && (message.contains("No space left") || message.contains("Disk quota exceeded"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void readFully(long offset, ByteBuffer destination) throws IOException {
+        long position = offset;
+        while (destination.hasRemaining()) {
+            int read = channel.read(destination, position);
+            if (read < 0) {
+                // The file was shortened behind our back; the missing tail is a hole of the LUN and reads as zeros.
+                MemorySegment.ofBuffer(destination).fill((byte) 0);
+                destination.position(destination.limit());
+                return;
+            }
+            position += read;
+        }
+    }
+
+    private void writeFully(long offset, ByteBuffer[] sources) throws IOException {
+        long position = offset;
+        for (ByteBuffer source : sources) {
+            while (source.hasRemaining()) {
+                position += channel.write(source, position);
+            }
+        }
+    }
+
+    private void zeroRange(long offset, long length) throws IOException {
+        if (puncher != null && puncher.punchHole(offset, length)) {
+            return;
+        }
+        long position = offset;
+        long end = offset + length;
+        while (position < end) {
+            ByteBuffer zeros = ZEROS.duplicate();
+            zeros.limit((int) Math.min(ZERO_CHUNK_BYTES, end - position));
+            while (zeros.hasRemaining()) {
+                position += channel.write(zeros, position);
+            }
+        }
+    }
+
+    private void force() throws IOException {
+        IOException earlier = flushFailure;
+        if (earlier != null) {
+            throw new IOException("an earlier flush of " + path + " failed, so data written before it may be lost",
+                    earlier);
+        }
+        try {
+            channel.force(false); // fdatasync: data plus the metadata needed to read it back (size, extents)
+        } catch (ClosedChannelException closedChannel) {
+            throw closedChannel;
+        } catch (IOException e) {
+            flushFailure = e;
+            throw e;
+        }
+    }
+
+    /**
+     * Lets queued requests finish, then releases the file. Never interrupts the I/O threads: an interrupt inside a
+     * FileChannel operation closes the whole channel.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        io.shutdown();
+        boolean drained = false;
+        try {
+            drained = io.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            channel.close(); // requests still running fail with AsynchronousCloseException, reported as NOT_READY
+        } catch (IOException e) {
+            log.warn("closing {} failed", path, e);
+        }
+        if (puncher == null) {
+            return;
+        }
+        if (!drained) {
+            // A discard may still be inside fallocate(); closing its descriptor could let the number be reused for
+            // another file that the late call would then punch. Leaking one descriptor is the safe choice.
+            log.warn("I/O on {} did not finish within {}; leaving its hole-punching descriptor open", path,
+                    CLOSE_GRACE);
+            return;
+        }
+        try {
+            puncher.close();
+        } catch (IOException e) {
+            log.warn("closing the hole-punching descriptor of {} failed", path, e);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "file " + path;
+    }
+
+    @FunctionalInterface
+    private interface IoTask {
+        void run() throws IOException;
+    }
+}
