@@ -1,0 +1,49 @@
+package dev.jtarget.scsi;
+
+import dev.jtarget.backend.BackendException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Turns whatever a command failed with into the sense an initiator acts on. */
+final class BackendErrors {
+    private static final Logger log = LoggerFactory.getLogger(BackendErrors.class);
+
+    private BackendErrors() {
+    }
+
+    static Sense toSense(Throwable failure, ScsiCommand command) {
+        Throwable cause = unwrap(failure);
+        if (cause instanceof CheckCondition checkCondition) {
+            return checkCondition.sense();
+        }
+        if (cause instanceof BackendException backend) {
+            Sense sense = switch (backend.kind()) {
+                case READ_ERROR -> Sense.UNRECOVERED_READ_ERROR;
+                case WRITE_ERROR -> Sense.WRITE_ERROR;
+                case NO_SPACE -> Sense.SPACE_ALLOCATION_FAILED;
+                // NOT READY / LOGICAL UNIT IS IN PROCESS OF BECOMING READY: initiators retry it (sd, Windows).
+                case NOT_READY -> Sense.BECOMING_READY;
+                case READ_ONLY -> Sense.WRITE_PROTECTED;
+                // The SCSI layer checks ranges before calling the backend, so this is a bug on our side.
+                case OUT_OF_RANGE -> Sense.INTERNAL_TARGET_FAILURE;
+            };
+            log.warn("LUN {} opcode {}h task {}: backend failed ({}): {}", command.lun(),
+                    Integer.toHexString(command.opcode()), Integer.toHexString(command.taskTag()), sense,
+                    backend.getMessage());
+            return sense;
+        }
+        log.error("LUN {} opcode {}h task {}: internal failure", command.lun(),
+                Integer.toHexString(command.opcode()), Integer.toHexString(command.taskTag()), cause);
+        return Sense.INTERNAL_TARGET_FAILURE;
+    }
+
+    private static Throwable unwrap(Throwable failure) {
+        Throwable t = failure;
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+}

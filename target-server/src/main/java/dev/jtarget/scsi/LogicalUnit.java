@@ -1,0 +1,186 @@
+package dev.jtarget.scsi;
+
+import dev.jtarget.backend.BackendCapabilities;
+import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.config.LunConfig;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
+
+/**
+ * One direct-access block device (SBC-3) on top of a {@link BlockBackend}: its geometry, mode parameters, unit
+ * attentions, SPC-2 reservation and LBA range locks. The command classes read and change this state; the
+ * {@link ScsiTarget} routes commands here.
+ *
+ * <p>Durability: with WCE=1 a write is handed to the backend without FUA and SYNCHRONIZE CACHE flushes; with WCE=0,
+ * or FUA=1, the write is durable before it completes ({@link #durable}). A write-back cache can therefore sit below
+ * as a {@link BlockBackend} decorator without this class knowing.
+ */
+public final class LogicalUnit {
+    private final int id;
+    private final BlockBackend backend;
+    private final int blockSize;
+    private final long blockCount;
+    private final boolean readOnly;
+    private final BackendCapabilities capabilities;
+    private final BlockLimits limits;
+    private final DeviceIdentity identity;
+    private final ModeValues defaultMode;
+    private final AtomicReference<ModeValues> mode;
+    private final UnitAttentions unitAttentions = new UnitAttentions();
+    private final LbaRangeLocks rangeLocks = new LbaRangeLocks();
+    private final AtomicReference<ItNexus> reservationHolder = new AtomicReference<>();
+
+    private LogicalUnit(int id, BlockBackend backend, int blockSize, boolean readOnly, DeviceIdentity identity,
+                        boolean writeCache) {
+        this.id = id;
+        this.backend = backend;
+        this.blockSize = blockSize;
+        this.blockCount = backend.sizeBytes() / blockSize;
+        this.capabilities = backend.capabilities();
+        this.readOnly = readOnly || capabilities.readOnly();
+        this.limits = BlockLimits.of(blockSize, capabilities.canDiscard());
+        this.identity = identity;
+        this.defaultMode = new ModeValues(writeCache, false);
+        this.mode = new AtomicReference<>(defaultMode);
+    }
+
+    /**
+     * A logical unit with the id, block size, write cache and read-only setting of {@code config}; the backend's size
+     * is the capacity (rounded down to whole blocks).
+     *
+     * @throws IllegalArgumentException when the block size is not a multiple of the backend's block size (we never
+     *                                  do read-modify-write) or the backend holds no whole block
+     */
+    public static LogicalUnit create(String targetName, LunConfig config, BlockBackend backend) {
+        int blockSize = config.blockSize();
+        if (blockSize < 512 || Integer.bitCount(blockSize) != 1 || blockSize % backend.blockSize() != 0) {
+            throw new IllegalArgumentException("LUN " + config.id() + ": block size " + blockSize
+                    + " is not a power of two >= 512 and a multiple of the backend's " + backend.blockSize());
+        }
+        if (backend.sizeBytes() < blockSize) {
+            throw new IllegalArgumentException("LUN " + config.id() + ": " + backend.describe()
+                    + " is smaller than one block");
+        }
+        return new LogicalUnit(config.id(), backend, blockSize, config.readOnly(),
+                DeviceIdentity.derive(targetName, config.id()), config.writeCache());
+    }
+
+    public int id() {
+        return id;
+    }
+
+    BlockBackend backend() {
+        return backend;
+    }
+
+    int blockSize() {
+        return blockSize;
+    }
+
+    long blockCount() {
+        return blockCount;
+    }
+
+    boolean readOnly() {
+        return readOnly;
+    }
+
+    boolean canDiscard() {
+        return capabilities.canDiscard();
+    }
+
+    /** Discarded blocks read back as zeros (LBPRZ); only meaningful when {@link #canDiscard()}. */
+    boolean discardReadsZeros() {
+        return capabilities.canDiscard() && capabilities.discardReadsZeros();
+    }
+
+    BlockLimits limits() {
+        return limits;
+    }
+
+    DeviceIdentity identity() {
+        return identity;
+    }
+
+    ModeValues mode() {
+        return mode.get();
+    }
+
+    ModeValues defaultMode() {
+        return defaultMode;
+    }
+
+    UnitAttentions unitAttentions() {
+        return unitAttentions;
+    }
+
+    LbaRangeLocks rangeLocks() {
+        return rangeLocks;
+    }
+
+    AtomicReference<ItNexus> reservationHolder() {
+        return reservationHolder;
+    }
+
+    /** Sense bytes in the format the control page's D_SENSE selects. */
+    byte[] encode(Sense sense) {
+        return sense.encode(mode().descriptorSense());
+    }
+
+    /** Whether a write must be durable before it completes: FUA asked for it, or the write cache is off. */
+    boolean durable(boolean forceUnitAccess) {
+        return forceUnitAccess || !mode().writeCacheEnabled();
+    }
+
+    CompletableFuture<Void> flush() {
+        return BlockIo.call(backend::flush);
+    }
+
+    /**
+     * Applies a MODE SELECT: {@code change} computes the new values from the current ones (and may throw a
+     * {@link CheckCondition}). Other nexuses get MODE PARAMETERS CHANGED (SPC-4 §7.5.1). Turning the write cache off
+     * clears WCE first, so later writes use FUA, and then flushes, so writes acknowledged from the cache earlier are
+     * durable before MODE SELECT completes (SBC-3 §4.13: with WCE=0 completed writes are on the medium).
+     */
+    CompletableFuture<Void> changeMode(ItNexus source, UnaryOperator<ModeValues> change) {
+        ModeValues previous;
+        ModeValues next;
+        synchronized (mode) {
+            previous = mode.get();
+            next = change.apply(previous);
+            mode.set(next);
+        }
+        if (previous.equals(next)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        unitAttentions.establishForOthers(source, Sense.MODE_PARAMETERS_CHANGED);
+        return previous.writeCacheEnabled() && !next.writeCacheEnabled()
+                ? flush() : CompletableFuture.completedFuture(null);
+    }
+
+    void nexusLoggedIn(ItNexus nexus) {
+        unitAttentions.nexusLoggedIn(nexus);
+    }
+
+    /** I_T nexus loss releases that nexus's reservation (SPC-2 §5.5.1). */
+    void nexusLoggedOut(ItNexus nexus) {
+        unitAttentions.nexusLoggedOut(nexus);
+        reservationHolder.compareAndSet(nexus, null);
+    }
+
+    /** A LOGICAL UNIT RESET or target reset from {@code source}: UAs for the others, reservation released. */
+    void reset(ItNexus source, Sense condition) {
+        reservationHolder.set(null);
+        unitAttentions.resetOthers(source, condition);
+    }
+
+    void close() {
+        backend.close();
+    }
+
+    @Override
+    public String toString() {
+        return "LUN " + id + " (" + backend.describe() + ", " + blockCount + " x " + blockSize + " bytes)";
+    }
+}

@@ -1,0 +1,138 @@
+package dev.jtarget.scsi;
+
+import dev.jtarget.scsi.CommandSpec.Admission;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The device server of one iSCSI target: routes each command to its logical unit, applies the rules every command
+ * shares (LUN existence, unit attentions, CDB validation, reservations) and turns any failure into CHECK CONDITION.
+ */
+public final class ScsiTarget implements ScsiTargetDevice {
+    private static final Logger log = LoggerFactory.getLogger(ScsiTarget.class);
+    /** The largest LUN the flat space addressing method of REPORT LUNS can carry (SAM-5 §4.7.7). */
+    static final int MAX_LUN = 16383;
+
+    private final String targetName;
+    private final Map<Integer, LogicalUnit> luns;
+    private final List<Integer> lunIds;
+
+    public ScsiTarget(String targetName, List<LogicalUnit> luns) {
+        Map<Integer, LogicalUnit> byId = new HashMap<>();
+        for (LogicalUnit lu : luns) {
+            if (lu.id() < 0 || lu.id() > MAX_LUN) {
+                throw new IllegalArgumentException(targetName + ": LUN " + lu.id() + " is outside 0.." + MAX_LUN);
+            }
+            if (byId.put(lu.id(), lu) != null) {
+                throw new IllegalArgumentException(targetName + ": LUN " + lu.id() + " is defined twice");
+            }
+        }
+        this.targetName = targetName;
+        this.luns = Map.copyOf(byId);
+        List<Integer> ids = new ArrayList<>(byId.keySet());
+        ids.sort(null);
+        this.lunIds = List.copyOf(ids);
+    }
+
+    @Override
+    public CompletableFuture<ScsiResponse> execute(ScsiCommand command) {
+        LogicalUnit lu = luns.get(command.lun());
+        try {
+            return dispatch(command, lu)
+                    .handle((response, failure) -> failure == null ? response : checkCondition(command, lu, failure));
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(checkCondition(command, lu, e));
+        }
+    }
+
+    private CompletableFuture<ScsiResponse> dispatch(ScsiCommand command, LogicalUnit lu) {
+        byte[] cdb = command.cdb();
+        CommandSpec spec = CommandTable.lookup(cdb);
+        Admission admission = spec == null ? Admission.NORMAL : spec.admission();
+        if (admission != Admission.ALWAYS) {
+            if (lu == null) {
+                throw new CheckCondition(Sense.LOGICAL_UNIT_NOT_SUPPORTED);
+            }
+            // SAM-5 §5.14: any other command, even an invalid one, reports the oldest unit attention instead.
+            Sense unitAttention = lu.unitAttentions().take(command.nexus());
+            if (unitAttention != null) {
+                throw new CheckCondition(unitAttention);
+            }
+        }
+        if (spec == null) {
+            throw CommandTable.unsupported(cdb);
+        }
+        spec.validate(cdb);
+        if (admission == Admission.NORMAL && reservedByOther(lu, command.nexus())) {
+            return CompletableFuture.completedFuture(new ScsiResponse(ScsiResponse.RESERVATION_CONFLICT, null, null,
+                    ScsiResponse.Residual.NONE, 0));
+        }
+        return spec.handler().execute(new Request(command, lu, lunIds));
+    }
+
+    private static boolean reservedByOther(LogicalUnit lu, ItNexus nexus) {
+        ItNexus holder = lu.reservationHolder().get();
+        return holder != null && !holder.equals(nexus);
+    }
+
+    private static ScsiResponse checkCondition(ScsiCommand command, LogicalUnit lu, Throwable failure) {
+        Sense sense = BackendErrors.toSense(failure, command);
+        return ScsiResponse.checkCondition(lu != null ? lu.encode(sense) : sense.encode(false));
+    }
+
+    @Override
+    public void nexusLoggedIn(ItNexus nexus) {
+        luns.values().forEach(lu -> lu.nexusLoggedIn(nexus));
+    }
+
+    @Override
+    public void nexusLoggedOut(ItNexus nexus) {
+        luns.values().forEach(lu -> lu.nexusLoggedOut(nexus));
+    }
+
+    /** SAM-5 §7.7: the other nexuses learn of it through BUS DEVICE RESET FUNCTION OCCURRED (29h/03h). */
+    @Override
+    public void logicalUnitReset(ItNexus by, int lun) {
+        LogicalUnit lu = luns.get(lun);
+        if (lu != null) {
+            lu.reset(by, Sense.BUS_DEVICE_RESET_FUNCTION);
+        }
+    }
+
+    @Override
+    public void targetReset(ItNexus by) {
+        luns.values().forEach(lu -> lu.reset(by, Sense.POWER_ON_OR_RESET));
+    }
+
+    @Override
+    public boolean hasLun(int lun) {
+        return luns.containsKey(lun);
+    }
+
+    @Override
+    public CompletableFuture<Void> flushAll() {
+        return CompletableFuture.allOf(luns.values().stream().map(LogicalUnit::flush)
+                .toArray(CompletableFuture[]::new));
+    }
+
+    @Override
+    public void close() {
+        for (LogicalUnit lu : luns.values()) {
+            try {
+                lu.close();
+            } catch (RuntimeException e) {
+                log.warn("{}: closing {} failed", targetName, lu, e);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return targetName + " " + lunIds;
+    }
+}
