@@ -26,4 +26,20 @@ public record SessionParameters(SessionType sessionType, String initiatorName, S
                 maxOutstandingR2T, dataPduInOrder, dataSequenceInOrder, defaultTime2Wait, defaultTime2Retain,
                 errorRecoveryLevel, maxConnections);
     }
+
+    public boolean discovery() {
+        return sessionType == SessionType.DISCOVERY;
+    }
+
+    /**
+     * This session's values with the connection-scoped ones (digests, receive limits, CID) of {@code connection}:
+     * what applies when a new connection takes the session over, since a non-leading login negotiates only those.
+     */
+    public SessionParameters withConnectionValuesOf(SessionParameters connection) {
+        return new SessionParameters(sessionType, initiatorName, initiatorAlias, targetName, isid, tsih,
+                connection.connectionId, connection.headerDigest, connection.dataDigest,
+                connection.initiatorMaxRecvDataSegmentLength, connection.targetMaxRecvDataSegmentLength,
+                maxBurstLength, firstBurstLength, initialR2T, immediateData, maxOutstandingR2T, dataPduInOrder,
+                dataSequenceInOrder, defaultTime2Wait, defaultTime2Retain, errorRecoveryLevel, maxConnections);
+    }
 }

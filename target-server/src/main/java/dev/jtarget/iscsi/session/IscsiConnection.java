@@ -1,0 +1,499 @@
+package dev.jtarget.iscsi.session;
+
+import dev.jtarget.config.PortalConfig;
+import dev.jtarget.config.TargetConfig;
+import dev.jtarget.iscsi.login.LoginContext;
+import dev.jtarget.iscsi.login.LoginOutcome;
+import dev.jtarget.iscsi.login.LoginRejectedException;
+import dev.jtarget.iscsi.login.LoginStateMachine;
+import dev.jtarget.iscsi.login.SessionParameters;
+import dev.jtarget.iscsi.login.TextRequestHandler;
+import dev.jtarget.iscsi.login.TextRequestRejectedException;
+import dev.jtarget.iscsi.pdu.Bhs;
+import dev.jtarget.iscsi.pdu.CodecSettings;
+import dev.jtarget.iscsi.pdu.DataDigestError;
+import dev.jtarget.iscsi.pdu.Opcode;
+import dev.jtarget.iscsi.pdu.Pdu;
+import dev.jtarget.scsi.ItNexus;
+import dev.jtarget.scsi.ScsiTargetDevice;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One iSCSI connection: the login phase, then full feature phase dispatch by opcode, sequence number stamping of
+ * everything we send, NOP-In keep-alives and the lifecycle of the session it carries.
+ *
+ * <p>Every method runs on the channel's event loop except {@link #closeReplaced()}. SCSI commands and their data
+ * transfer live in {@link ScsiCommandFlow}, task management in {@link TaskManagementFunctions}.
+ */
+public final class IscsiConnection extends ChannelInboundHandlerAdapter {
+    private static final Logger log = LoggerFactory.getLogger(IscsiConnection.class);
+
+    enum Phase { LOGIN, FULL_FEATURE, LOGGING_OUT, CLOSED }
+
+    /** How StatSN is stamped on an outgoing PDU (RFC 7143 §4.2.2.2). */
+    enum StatSnUse {
+        /** Status-bearing PDUs take the next StatSN. */
+        ADVANCE,
+        /** R2T and unsolicited NOP-In report the current StatSN without consuming it. */
+        CURRENT,
+        /** Data-In without status: the field is reserved. */
+        NONE
+    }
+
+    private final ServerContext server;
+    private final CodecSettings codec;
+    private final TextRequestHandler textRequests = new TextRequestHandler(this::initiatorRedeclaredReceiveLimit);
+    /** The initiator's MaxRecvDataSegmentLength: it may declare a new one in a Text Request (RFC 7143 §13.12). */
+    private int sendSegmentLimit;
+    private Channel channel;
+    private String remote = "?";
+    private Phase phase = Phase.LOGIN;
+    private LoginStateMachine login;
+    private SessionRegistry.Admission admission;
+    private volatile IscsiSession session;
+    private ScsiCommandFlow commands;
+    private TaskManagementFunctions taskManagement;
+    private int statSn;
+    private boolean flushPending;
+
+    private long lastReceiveNanos;
+    private boolean pingedSinceLastReceive;
+    private int nextPingTag = 1;
+    private ScheduledFuture<?> loginTimer;
+    private ScheduledFuture<?> keepAliveTimer;
+
+    public IscsiConnection(ServerContext server, CodecSettings codec) {
+        this.server = server;
+        this.codec = codec;
+    }
+
+    String remoteAddress() {
+        return remote;
+    }
+
+    /** The parameters of the session this connection carries, or null before full feature phase. */
+    SessionParameters sessionParameters() {
+        IscsiSession current = session;
+        return current == null ? null : current.parameters;
+    }
+
+    // ---------------------------------------------------------------- channel lifecycle
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+        remote = String.valueOf(channel.remoteAddress());
+        lastReceiveNanos = System.nanoTime();
+        login = new LoginStateMachine(new ConnectionLoginContext(), server.limits());
+        long timeoutMillis = server.loginTimeout().toMillis();
+        loginTimer = channel.eventLoop().schedule(() -> {
+            if (phase == Phase.LOGIN) {
+                log.warn("{}: login not completed within {} ms; closing the connection", remote, timeoutMillis);
+                channel.close();
+            }
+        }, timeoutMillis, TimeUnit.MILLISECONDS);
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Phase before = phase;
+        phase = Phase.CLOSED;
+        cancelTimers();
+        if (commands != null) {
+            commands.connectionClosed();
+        }
+        if (session != null) {
+            session.window.releaseAll();
+            boolean stillOwner = server.registry().remove(session.tsih, this);
+            if (stillOwner && session.device != null) {
+                session.device.nexusLoggedOut(session.nexus);
+            }
+            log.info("{}: {} session TSIH {} of {} ended ({})", remote,
+                    session.isDiscovery() ? "discovery" : "normal", session.tsih,
+                    session.parameters.initiatorName(), before == Phase.LOGGING_OUT ? "logout" : "connection closed");
+        } else if (admission != null) {
+            server.registry().remove(admission.tsih(), this);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        lastReceiveNanos = System.nanoTime();
+        pingedSinceLastReceive = false;
+        if (phase == Phase.CLOSED) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof DataDigestError error) {
+            onDataDigestError(error);
+            return;
+        }
+        Pdu pdu = (Pdu) msg;
+        if (phase == Phase.LOGIN) {
+            try {
+                onLoginPhasePdu(pdu);
+            } finally {
+                pdu.release();
+            }
+        } else {
+            onFullFeaturePdu(pdu);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushIfPending();
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof DecoderException) {
+            log.warn("{}: malformed PDU stream, closing the connection: {}", remote, cause.getMessage());
+        } else if (cause instanceof java.io.IOException) {
+            log.info("{}: connection error: {}", remote, cause.getMessage());
+        } else {
+            log.error("{}: unexpected error, closing the connection", remote, cause);
+        }
+        ctx.close();
+    }
+
+    /** Called (from any thread) when a newer login took this connection's session over. */
+    void closeReplaced() {
+        Channel c = channel;
+        if (c != null) {
+            c.close();
+        }
+    }
+
+    /** Closes the connection now, without a logout exchange (server shutdown). */
+    public void close() {
+        closeReplaced();
+    }
+
+    private void cancelTimers() {
+        if (loginTimer != null) {
+            loginTimer.cancel(false);
+        }
+        if (keepAliveTimer != null) {
+            keepAliveTimer.cancel(false);
+        }
+    }
+
+    // ---------------------------------------------------------------- login phase
+
+    private void onLoginPhasePdu(Pdu pdu) {
+        if (pdu.opcode() != Opcode.LOGIN_REQUEST) {
+            log.warn("{}: {} received before login completed; closing the connection (RFC 7143 §6.1)", remote,
+                    Opcode.name(pdu.opcode()));
+            channel.close();
+            return;
+        }
+        LoginOutcome outcome = login.onLoginRequest(pdu);
+        switch (outcome.kind()) {
+            case CONTINUE -> channel.writeAndFlush(outcome.response());
+            case FAILED -> channel.writeAndFlush(outcome.response()).addListener(ChannelFutureListener.CLOSE);
+            case COMPLETE -> {
+                channel.writeAndFlush(outcome.response());
+                enterFullFeaturePhase();
+            }
+        }
+    }
+
+    private void enterFullFeaturePhase() {
+        SessionParameters parameters = login.negotiated();
+        if (admission.previous() != null) {
+            parameters = admission.previous().withConnectionValuesOf(parameters);
+        }
+        sendSegmentLimit = parameters.initiatorMaxRecvDataSegmentLength();
+        // Digests start with the first PDU after the final Login Response (RFC 7143 §13.1); the response above has
+        // already passed the encoder, so switching now affects exactly the PDUs that follow, both ways.
+        codec.setHeaderDigest(parameters.headerDigest());
+        codec.setDataDigest(parameters.dataDigest());
+        codec.setMaxRecvDataSegmentLength(parameters.targetMaxRecvDataSegmentLength());
+        statSn = login.nextStatSn();
+        CommandWindow window = new CommandWindow(login.expCmdSn(), server.limits().commandWindow());
+        if (parameters.discovery()) {
+            session = new IscsiSession(admission.tsih(), parameters, null, null, null, window, this);
+        } else {
+            TargetConfig target = server.targetNamed(parameters.targetName());
+            ScsiTargetDevice device = server.deviceFor(parameters.targetName());
+            ItNexus nexus = new ItNexus(parameters.initiatorName(), parameters.isid(), target.name(),
+                    ServerContext.PORTAL_GROUP_TAG);
+            session = new IscsiSession(admission.tsih(), parameters, target, device, nexus, window, this);
+            if (admission.newSession()) {
+                device.nexusLoggedIn(nexus);
+            }
+        }
+        commands = new ScsiCommandFlow(this, session);
+        taskManagement = new TaskManagementFunctions(this, session, commands);
+        phase = Phase.FULL_FEATURE;
+        loginTimer.cancel(false);
+        long tickMillis = Math.max(1000, server.nopInterval().toMillis() / 3);
+        keepAliveTimer = channel.eventLoop().scheduleAtFixedRate(this::keepAlive, tickMillis, tickMillis,
+                TimeUnit.MILLISECONDS);
+        log.info("{}: {} session TSIH {} for {} -> {} (digests header={} data={}, MaxRecvDataSegmentLength {}/{},"
+                        + " burst {}/{}, ImmediateData={}, InitialR2T={})", remote,
+                parameters.discovery() ? "discovery" : "normal", session.tsih, parameters.initiatorName(),
+                parameters.discovery() ? "-" : parameters.targetName(), parameters.headerDigest(),
+                parameters.dataDigest(), parameters.initiatorMaxRecvDataSegmentLength(),
+                parameters.targetMaxRecvDataSegmentLength(), parameters.firstBurstLength(),
+                parameters.maxBurstLength(), parameters.immediateData(), parameters.initialR2T());
+    }
+
+    /** The session layer's side of login: which targets exist, where they are, and session admission. */
+    private final class ConnectionLoginContext implements LoginContext {
+        @Override
+        public List<TargetConfig> targets() {
+            return server.targets();
+        }
+
+        @Override
+        public int targetPortalGroupTag() {
+            return ServerContext.PORTAL_GROUP_TAG;
+        }
+
+        @Override
+        public List<String> sendTargetsAddresses() {
+            List<String> addresses = new ArrayList<>();
+            InetSocketAddress local = (InetSocketAddress) channel.localAddress();
+            for (PortalConfig portal : server.portals()) {
+                String host = portal.host();
+                if (isWildcard(host)) {
+                    // never advertise 0.0.0.0: tell the initiator the address it reached us on
+                    host = local.getAddress().getHostAddress();
+                }
+                int percent = host.indexOf('%');
+                if (percent >= 0) {
+                    host = host.substring(0, percent);
+                }
+                String hostPart = host.contains(":") ? "[" + host + "]" : host;
+                addresses.add(hostPart + ":" + portal.port() + "," + targetPortalGroupTag());
+            }
+            return addresses;
+        }
+
+        @Override
+        public String remoteAddress() {
+            return remote;
+        }
+
+        @Override
+        public int admit(SessionParameters parameters, int requestedTsih) throws LoginRejectedException {
+            SessionRegistry.SessionIdentity identity = SessionRegistry.SessionIdentity.of(
+                    parameters.initiatorName(), parameters.isid(),
+                    parameters.discovery() ? null : parameters.targetName());
+            if (parameters.discovery()) {
+                // discovery sessions are never reinstated: each gets its own TSIH and identity
+                identity = new SessionRegistry.SessionIdentity(identity.initiatorName(), parameters.isid(),
+                        "discovery@" + System.identityHashCode(IscsiConnection.this));
+            }
+            admission = server.registry().admit(identity, requestedTsih, IscsiConnection.this);
+            return admission.tsih();
+        }
+    }
+
+    private static boolean isWildcard(String host) {
+        return host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]") || host.equals("0:0:0:0:0:0:0:0");
+    }
+
+    // ---------------------------------------------------------------- full feature phase
+
+    private void onFullFeaturePdu(Pdu pdu) {
+        int opcode = pdu.opcode();
+        switch (opcode) {
+            case Opcode.SCSI_DATA_OUT -> {
+                try {
+                    commands.onDataOut(pdu);
+                } finally {
+                    pdu.release();
+                }
+            }
+            case Opcode.SCSI_COMMAND, Opcode.TASK_MANAGEMENT_REQUEST, Opcode.TEXT_REQUEST, Opcode.LOGOUT_REQUEST,
+                 Opcode.NOP_OUT -> {
+                for (Pdu ordered : session.window.accept(pdu)) {
+                    try {
+                        onOrderedRequest(ordered);
+                    } finally {
+                        ordered.release();
+                    }
+                }
+            }
+            case Opcode.LOGIN_REQUEST -> {
+                log.warn("{}: Login Request in full feature phase; rejected", remote);
+                reject(TargetPdus.REJECT_PROTOCOL_ERROR, pdu);
+            }
+            case Opcode.SNACK_REQUEST -> reject(TargetPdus.REJECT_PROTOCOL_ERROR, pdu); // ERL 0: no SNACK
+            default -> {
+                log.warn("{}: unknown opcode 0x{}; rejected", remote, Integer.toHexString(opcode));
+                reject(TargetPdus.REJECT_COMMAND_NOT_SUPPORTED, pdu);
+            }
+        }
+    }
+
+    private void reject(int reason, Pdu pdu) {
+        try {
+            send(TargetPdus.reject(reason, pdu.bhs()), StatSnUse.ADVANCE);
+        } finally {
+            pdu.release();
+        }
+    }
+
+    private void onOrderedRequest(Pdu pdu) {
+        if (phase == Phase.LOGGING_OUT && pdu.opcode() != Opcode.NOP_OUT) {
+            send(TargetPdus.reject(TargetPdus.REJECT_WAITING_FOR_LOGOUT, pdu.bhs()), StatSnUse.ADVANCE);
+            return;
+        }
+        switch (pdu.opcode()) {
+            case Opcode.SCSI_COMMAND -> {
+                if (session.isDiscovery()) {
+                    send(TargetPdus.reject(TargetPdus.REJECT_PROTOCOL_ERROR, pdu.bhs()), StatSnUse.ADVANCE);
+                } else {
+                    commands.onScsiCommand(pdu);
+                }
+            }
+            case Opcode.TASK_MANAGEMENT_REQUEST -> {
+                if (session.isDiscovery()) {
+                    send(TargetPdus.reject(TargetPdus.REJECT_PROTOCOL_ERROR, pdu.bhs()), StatSnUse.ADVANCE);
+                } else {
+                    taskManagement.onRequest(pdu);
+                }
+            }
+            case Opcode.TEXT_REQUEST -> onTextRequest(pdu);
+            case Opcode.NOP_OUT -> onNopOut(pdu);
+            case Opcode.LOGOUT_REQUEST -> onLogout(pdu);
+            default -> throw new IllegalStateException("not an ordered request: " + pdu);
+        }
+    }
+
+    private void onTextRequest(Pdu pdu) {
+        try {
+            send(textRequests.onTextRequest(pdu, session.parameters, new ConnectionLoginContext()), StatSnUse.ADVANCE);
+        } catch (TextRequestRejectedException e) {
+            log.warn("{}: Text Request rejected: {}", remote, e.getMessage());
+            send(TargetPdus.reject(e.reason(), pdu.bhs()), StatSnUse.ADVANCE);
+        }
+    }
+
+    private void initiatorRedeclaredReceiveLimit(int limit) {
+        sendSegmentLimit = limit;
+    }
+
+    /** The largest data segment we may send (the initiator's declared MaxRecvDataSegmentLength). */
+    int sendSegmentLimit() {
+        return sendSegmentLimit;
+    }
+
+    private void onNopOut(Pdu pdu) {
+        Bhs bhs = pdu.bhs();
+        if (bhs.initiatorTaskTag() == Bhs.RESERVED_TAG) {
+            return; // the initiator's answer to our ping; receiving it already refreshed the keep-alive clock
+        }
+        int echoLength = Math.min(pdu.data().readableBytes(), sendSegmentLimit);
+        send(TargetPdus.nopIn(bhs.lun(), bhs.initiatorTaskTag(), Bhs.RESERVED_TAG,
+                pdu.data().retainedSlice(pdu.data().readerIndex(), echoLength)), StatSnUse.ADVANCE);
+    }
+
+    private void onDataDigestError(DataDigestError error) {
+        log.warn("{}: data digest error on {}; rejected", remote, error.bhs());
+        if (phase == Phase.LOGIN) {
+            channel.close();
+            return;
+        }
+        send(TargetPdus.reject(TargetPdus.REJECT_DATA_DIGEST_ERROR, error.bhs()), StatSnUse.ADVANCE);
+    }
+
+    // ---------------------------------------------------------------- logout
+
+    private void onLogout(Pdu pdu) {
+        Bhs bhs = pdu.bhs();
+        int reason = bhs.flags() & 0x7f;
+        int itt = bhs.initiatorTaskTag();
+        if (reason == 2) {
+            // "remove the connection for recovery" needs ErrorRecoveryLevel 2 (RFC 7143 §11.14.1)
+            send(TargetPdus.logoutResponse(itt, 2), StatSnUse.ADVANCE);
+            return;
+        }
+        if (reason == 1 && bhs.connectionId() != session.parameters.connectionId()) {
+            send(TargetPdus.logoutResponse(itt, 1), StatSnUse.ADVANCE); // CID not found
+            return;
+        }
+        phase = Phase.LOGGING_OUT;
+        // The response goes out once every task of the connection has finished (RFC 7143 §11.14).
+        commands.whenIdle(() -> {
+            send(TargetPdus.logoutResponse(itt, 0), StatSnUse.ADVANCE);
+            channel.flush();
+            flushPending = false;
+            channel.close();
+        });
+    }
+
+    // ---------------------------------------------------------------- keep-alive
+
+    private void keepAlive() {
+        if (phase != Phase.FULL_FEATURE) {
+            return;
+        }
+        long silentNanos = System.nanoTime() - lastReceiveNanos;
+        long interval = server.nopInterval().toNanos();
+        // Only total silence counts: an initiator that never answers NOP-In (iPXE) but keeps sending commands is alive.
+        if (silentNanos >= interval + server.nopTimeout().toNanos()) {
+            log.warn("{}: nothing received for {} s despite NOP-In pings; closing the connection", remote,
+                    TimeUnit.NANOSECONDS.toSeconds(silentNanos));
+            channel.close();
+        } else if (silentNanos >= interval && !pingedSinceLastReceive) {
+            pingedSinceLastReceive = true;
+            int tag = nextPingTag++;
+            if (nextPingTag == Bhs.RESERVED_TAG) {
+                nextPingTag = 1;
+            }
+            send(TargetPdus.nopIn(0, Bhs.RESERVED_TAG, tag, null), StatSnUse.CURRENT);
+            flushIfPending();
+        }
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    /** Stamps sequence numbers and queues the PDU; {@link #flushIfPending()} pushes the batch to the socket. */
+    void send(Pdu pdu, StatSnUse statSnUse) {
+        Bhs bhs = pdu.bhs();
+        switch (statSnUse) {
+            case ADVANCE -> bhs.setStatSn(statSn++);
+            case CURRENT -> bhs.setStatSn(statSn);
+            case NONE -> { }
+        }
+        bhs.setExpCmdSn(session.window.expCmdSn());
+        bhs.setMaxCmdSn(session.window.maxCmdSn());
+        channel.write(pdu, channel.voidPromise());
+        flushPending = true;
+    }
+
+    void flushIfPending() {
+        if (flushPending) {
+            flushPending = false;
+            channel.flush();
+        }
+    }
+
+    boolean isOpen() {
+        return phase != Phase.CLOSED;
+    }
+
+    Channel channel() {
+        return channel;
+    }
+}

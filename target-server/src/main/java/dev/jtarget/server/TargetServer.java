@@ -1,0 +1,188 @@
+package dev.jtarget.server;
+
+import dev.jtarget.config.LunConfig;
+import dev.jtarget.config.PortalConfig;
+import dev.jtarget.config.ServerConfig;
+import dev.jtarget.config.TargetConfig;
+import dev.jtarget.iscsi.login.TargetLimits;
+import dev.jtarget.iscsi.pdu.CodecSettings;
+import dev.jtarget.iscsi.pdu.PduEncoder;
+import dev.jtarget.iscsi.pdu.PduFrameDecoder;
+import dev.jtarget.iscsi.session.IscsiConnection;
+import dev.jtarget.iscsi.session.ServerContext;
+import dev.jtarget.iscsi.session.SessionRegistry;
+import dev.jtarget.scsi.LogicalUnit;
+import dev.jtarget.scsi.ScsiTarget;
+import dev.jtarget.scsi.ScsiTargetDevice;
+import dev.jtarget.backend.BlockBackend;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running server: opens every LUN's backend, builds one SCSI device per target and listens on every portal.
+ * Either all of it starts or none of it stays open. {@link #close()} stops accepting, ends the sessions, flushes
+ * every backend and releases everything.
+ */
+public final class TargetServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TargetServer.class);
+    private static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration NOP_INTERVAL = Duration.ofSeconds(15);
+    private static final Duration NOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final int MAX_SESSIONS = 4096;
+
+    private final Map<String, ScsiTargetDevice> devices;
+    private final EventLoopGroup bossGroup;
+    private final EventLoopGroup ioGroup;
+    private final ChannelGroup channels = new DefaultChannelGroup("jtarget", GlobalEventExecutor.INSTANCE);
+    private final List<Channel> listeners = new ArrayList<>();
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile boolean closing;
+
+    private TargetServer(Map<String, ScsiTargetDevice> devices, EventLoopGroup bossGroup, EventLoopGroup ioGroup) {
+        this.devices = devices;
+        this.bossGroup = bossGroup;
+        this.ioGroup = ioGroup;
+    }
+
+    public static TargetServer start(ServerConfig config) throws Exception {
+        Map<String, ScsiTargetDevice> devices = openDevices(config);
+        ServerContext context = new ServerContext(config.targets(), devices, config.portals(),
+                new SessionRegistry(MAX_SESSIONS), TargetLimits.DEFAULTS, LOGIN_TIMEOUT, NOP_INTERVAL,
+                NOP_TIMEOUT);
+        EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, Transport.ioHandlerFactory());
+        EventLoopGroup io = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                Transport.ioHandlerFactory());
+        TargetServer server = new TargetServer(devices, boss, io);
+        try {
+            server.listen(config.portals(), context);
+        } catch (Exception e) {
+            server.close();
+            throw e;
+        }
+        log.info("serving {} target(s) on {} ({} transport)", devices.size(), config.portals(), Transport.name());
+        return server;
+    }
+
+    private static Map<String, ScsiTargetDevice> openDevices(ServerConfig config) throws Exception {
+        Map<String, ScsiTargetDevice> devices = new LinkedHashMap<>();
+        List<BlockBackend> opened = new ArrayList<>();
+        try {
+            for (TargetConfig target : config.targets()) {
+                List<LogicalUnit> units = new ArrayList<>();
+                for (LunConfig lun : target.luns()) {
+                    BlockBackend backend = Backends.open(lun, config.baseDir());
+                    opened.add(backend);
+                    units.add(LogicalUnit.create(target.name(), lun, backend));
+                    log.info("{} LUN {}: {} ({} bytes, {}-byte blocks, write cache {}{})", target.name(), lun.id(),
+                            backend.describe(), backend.sizeBytes(), lun.blockSize(),
+                            lun.writeCache() ? "on" : "off", lun.readOnly() ? ", read-only" : "");
+                }
+                devices.put(target.name().toLowerCase(Locale.ROOT), new ScsiTarget(target.name(), units));
+            }
+        } catch (Exception e) {
+            for (BlockBackend backend : opened) {
+                backend.close();
+            }
+            throw e;
+        }
+        return devices;
+    }
+
+    private void listen(List<PortalConfig> portals, ServerContext context) throws Exception {
+        ServerBootstrap bootstrap = new ServerBootstrap()
+                .group(bossGroup, ioGroup)
+                .channel(Transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, 256)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel channel) {
+                        if (closing) {
+                            channel.close();
+                            return;
+                        }
+                        channels.add(channel);
+                        CodecSettings codec = new CodecSettings();
+                        channel.pipeline()
+                                .addLast("decoder", new PduFrameDecoder(codec))
+                                .addLast("encoder", new PduEncoder(codec))
+                                .addLast("iscsi", new IscsiConnection(context, codec));
+                    }
+                });
+        for (PortalConfig portal : portals) {
+            InetSocketAddress address = new InetSocketAddress(portal.host(), portal.port());
+            try {
+                Channel listener = bootstrap.bind(address).sync().channel();
+                listeners.add(listener);
+                log.info("listening on {}", portal);
+            } catch (Exception e) {
+                throw new java.io.IOException("cannot listen on " + portal + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The addresses actually bound (useful when a portal asked for port 0). */
+    public List<InetSocketAddress> boundAddresses() {
+        return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
+    }
+
+    /** Graceful shutdown: stop accepting, end every connection, flush and close every backend. Idempotent. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        }
+        try {
+            log.info("shutting down: no new connections");
+            for (Channel listener : listeners) {
+                listener.close().awaitUninterruptibly();
+            }
+            if (!channels.isEmpty()) {
+                log.info("closing {} connection(s)", channels.size());
+            }
+            channels.close().awaitUninterruptibly(10, TimeUnit.SECONDS);
+            for (Map.Entry<String, ScsiTargetDevice> entry : devices.entrySet()) {
+                try {
+                    entry.getValue().flushAll().get(5, TimeUnit.MINUTES);
+                    log.info("{}: flushed to its backends", entry.getKey());
+                } catch (Exception e) {
+                    log.error("{}: flush on shutdown failed: {}", entry.getKey(), e.toString());
+                }
+                entry.getValue().close();
+            }
+            bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
+            log.info("shutdown complete");
+        } finally {
+            closed.countDown();
+        }
+    }
+
+    public void awaitClosed() throws InterruptedException {
+        closed.await();
+    }
+}
