@@ -4,6 +4,7 @@ import static dev.jtarget.scsi.Initiator.NEXUS_A;
 import static dev.jtarget.scsi.Initiator.assertGood;
 import static dev.jtarget.scsi.Initiator.assertInvalidField;
 import static dev.jtarget.scsi.Initiator.assertSense;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
@@ -88,5 +89,15 @@ class DeviceCommandsTest {
         ScsiTarget target = Luns.target(Luns.memoryLun(0), Luns.memoryLun(300));
         assertEquals(true, target.hasLun(300));
         assertEquals(false, target.hasLun(1));
+    }
+
+    @Test
+    void readDefectDataReportsEmptyListsInTheRequestedFormat() {
+        Reply ten = initiator.read(0, Cdbs.cdb(0x37, 0, 0x1D, 0, 0, 0, 0, 0, 64, 0), 64); // PLIST+GLIST, format 5
+        assertGood(ten);
+        assertArrayEquals(new byte[] {0, 0x1D, 0, 0}, ten.data());
+        Reply twelve = initiator.read(0, Cdbs.cdb(0xB7, 0x08, 0, 0, 0, 0, 0, 0, 0, 64, 0, 0), 64);
+        assertGood(twelve);
+        assertArrayEquals(new byte[] {0, 0x08, 0, 0, 0, 0, 0, 0}, twelve.data());
     }
 }
