@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class VerifyTest {
@@ -25,6 +26,8 @@ class VerifyTest {
     void verifyWithoutByteCheckOnlyChecksTheRange() {
         assertGood(initiator.command(0, Cdbs.verify10(0, 10, 4)));
         assertSense(initiator.command(0, Cdbs.verify10(0, Luns.BLOCKS, 1)), Sense.ILLEGAL_REQUEST, 0x21, 0);
+        assertGood(initiator.command(0, Cdbs.sixteenByte(0x8F, 0, Luns.BLOCKS)));
+        assertEquals(List.of(), backend.calls, "no data is read");
     }
 
     @Test
