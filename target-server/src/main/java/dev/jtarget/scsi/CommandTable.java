@@ -14,12 +14,6 @@ import java.util.Map;
  * (ANCHOR, obsolete PBDATA/LBDATA, CMDDT, RelAdr) are not, so setting them is rejected.
  */
 final class CommandTable {
-    static final int INQUIRY = 0x12;
-    static final int REQUEST_SENSE = 0x03;
-    static final int REPORT_LUNS = 0xA0;
-    static final int SERVICE_ACTION_IN_16 = 0x9E;
-    static final int MAINTENANCE_IN = 0xA3;
-
     private static final List<CommandSpec> ALL;
     private static final Map<Integer, CommandSpec> BY_CODE = new HashMap<>();
     private static final boolean[] HAS_SERVICE_ACTIONS = new boolean[256];
@@ -50,6 +44,8 @@ final class CommandTable {
                 0x34, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
         specs.add(normal("SYNCHRONIZE CACHE(10)", CacheCommands::synchronizeCache,
                 0x35, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
+        specs.add(normal("READ DEFECT DATA(10)", ReadDefectData::readDefectData,
+                0x37, 0, 0x1F, 0, 0, 0, 0, 0xFF, 0xFF, 0));
         specs.add(normal("WRITE SAME(10)", ProvisioningCommands::writeSame,
                 0x41, 0xE8, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
         specs.add(normal("UNMAP", ProvisioningCommands::unmap, 0x42, 0, 0, 0, 0, 0, 0x1F, 0xFF, 0xFF, 0));
@@ -83,6 +79,8 @@ final class CommandTable {
         specs.add(serviceAction("REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
                 ReportSupportedCommands::taskManagementFunctions,
                 0xA3, 0x0D, 0x80, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0));
+        specs.add(normal("READ DEFECT DATA(12)", ReadDefectData::readDefectData,
+                0xB7, 0x1F, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0));
         specs.add(normal("READ(12)", ReadWriteCommands::read,
                 0xA8, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
         specs.add(normal("WRITE(12)", ReadWriteCommands::write,

@@ -5,9 +5,9 @@ package dev.jtarget.scsi;
  * {@link ModeValues}, the changeable-bits mask, and the way back from a page to values for MODE SELECT.
  */
 final class ModePages {
-    static final int CACHING = 0x08;
-    static final int CONTROL = 0x0A;
-    static final int INFORMATIONAL_EXCEPTIONS = 0x1C;
+    private static final int CACHING = 0x08;
+    private static final int CONTROL = 0x0A;
+    private static final int INFORMATIONAL_EXCEPTIONS = 0x1C;
     static final int ALL_PAGES = 0x3F;
     /** Ascending page code order, as MODE SENSE with page code 3Fh returns them (SPC-4 §6.11). */
     static final int[] SUPPORTED = {CACHING, CONTROL, INFORMATIONAL_EXCEPTIONS};

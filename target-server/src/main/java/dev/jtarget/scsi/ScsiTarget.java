@@ -81,7 +81,7 @@ public final class ScsiTarget implements ScsiTargetDevice {
     }
 
     private static ScsiResponse checkCondition(ScsiCommand command, LogicalUnit lu, Throwable failure) {
-        Sense sense = BackendErrors.toSense(failure, command);
+        Sense sense = Failures.toSense(failure, command);
         return ScsiResponse.checkCondition(lu != null ? lu.encode(sense) : sense.encode(false));
     }
 

@@ -3,7 +3,6 @@ package dev.jtarget.scsi;
 import dev.jtarget.scsi.ScsiResponse.Residual;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.buffer.Unpooled;
 
 /**
  * Matches what a CDB wants to move against the iSCSI expected data transfer length (EDTL) and builds responses with
@@ -75,9 +74,6 @@ final class Transfers {
             throw new CheckCondition(Sense.INVALID_FIELD_IN_INFORMATION_UNIT);
         }
         ByteBuf data = command.dataOut();
-        if (bytes == 0) {
-            return Unpooled.EMPTY_BUFFER;
-        }
         if (data == null || data.readableBytes() < bytes) {
             throw new CheckCondition(Sense.DATA_PHASE_ERROR);
         }

@@ -28,8 +28,13 @@ final class VerifyCommands {
         if (byteCheck != NO_COMPARE && byteCheck != COMPARE_ALL && byteCheck != COMPARE_ONE_BLOCK_TO_EACH) {
             throw Cdb.invalidField(1, 2);
         }
+        if (byteCheck == NO_COMPARE) {
+            // Nothing is transferred, so the maximum transfer length does not apply (SBC-3 §6.5.3).
+            LbaRange.of(cdb).checkWithin(lu.blockCount());
+            return CompletableFuture.completedFuture(Transfers.good(command, 0));
+        }
         LbaRange range = ReadWriteCommands.checkedRange(cdb, lu);
-        if (byteCheck == NO_COMPARE || range.blocks() == 0) {
+        if (range.blocks() == 0) {
             return CompletableFuture.completedFuture(Transfers.good(command, 0));
         }
         int blockSize = lu.blockSize();

@@ -5,12 +5,12 @@ import java.nio.charset.StandardCharsets;
 
 /** The vital product data pages (SPC-4 §7.8, SBC-3 §6.5) a logical unit returns for INQUIRY with EVPD=1. */
 final class VpdPages {
-    static final int SUPPORTED_PAGES = 0x00;
-    static final int UNIT_SERIAL_NUMBER = 0x80;
-    static final int DEVICE_IDENTIFICATION = 0x83;
-    static final int BLOCK_LIMITS = 0xB0;
-    static final int BLOCK_DEVICE_CHARACTERISTICS = 0xB1;
-    static final int LOGICAL_BLOCK_PROVISIONING = 0xB2;
+    private static final int SUPPORTED_PAGES = 0x00;
+    private static final int UNIT_SERIAL_NUMBER = 0x80;
+    private static final int DEVICE_IDENTIFICATION = 0x83;
+    private static final int BLOCK_LIMITS = 0xB0;
+    private static final int BLOCK_DEVICE_CHARACTERISTICS = 0xB1;
+    private static final int LOGICAL_BLOCK_PROVISIONING = 0xB2;
     private static final int[] PAGES = {SUPPORTED_PAGES, UNIT_SERIAL_NUMBER, DEVICE_IDENTIFICATION, BLOCK_LIMITS,
             BLOCK_DEVICE_CHARACTERISTICS, LOGICAL_BLOCK_PROVISIONING};
 

@@ -6,11 +6,14 @@ import java.util.concurrent.ExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Turns whatever a command failed with into the sense an initiator acts on. */
-final class BackendErrors {
-    private static final Logger log = LoggerFactory.getLogger(BackendErrors.class);
+/**
+ * Turns whatever a command failed with into the sense an initiator acts on: a {@link CheckCondition} keeps its sense,
+ * a backend error maps by kind, anything else is a bug reported as INTERNAL TARGET FAILURE.
+ */
+final class Failures {
+    private static final Logger log = LoggerFactory.getLogger(Failures.class);
 
-    private BackendErrors() {
+    private Failures() {
     }
 
     static Sense toSense(Throwable failure, ScsiCommand command) {
