@@ -304,7 +304,7 @@ public final class LoginStateMachine {
         }
         negotiated = admit();
         phase = Phase.COMPLETE;
-        log.info("Login from {} complete: initiator {} {} session{} TSIH {}", context.remoteAddress(),
+        log.debug("Login from {} complete: initiator {} {} session{} TSIH {}", context.remoteAddress(),
                 negotiated.initiatorName(), negotiated.sessionType(),
                 negotiated.targetName().isEmpty() ? "" : " to " + negotiated.targetName(), negotiated.tsih());
         // §11.13.4: the TSIH assigned to a new session appears in the final response only.
