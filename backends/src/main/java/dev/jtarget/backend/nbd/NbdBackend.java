@@ -78,7 +78,8 @@ public final class NbdBackend implements BlockBackend {
         List<NbdConnector> connectors = new ArrayList<>();
         connectors.add(new NbdConnector(uri, peer + " #1", transport, group, options, gate, pool));
         try {
-            connectors.getFirst().start().get(options.connectTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+            // The connect timeout bounds the TCP connect and, separately, the handshake.
+            connectors.getFirst().start().get(2 * options.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException | InterruptedException e) {
             connectors.getFirst().close();
             pool.close();
@@ -87,7 +88,8 @@ public final class NbdBackend implements BlockBackend {
                 Thread.currentThread().interrupt();
             }
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw new IOException("cannot open " + peer + ": " + cause.getMessage(), cause);
+            String reason = cause.getMessage() != null ? cause.getMessage() : cause.toString();
+            throw new IOException("cannot open " + peer + ": " + reason, cause);
         }
         NbdExportInfo export = gate.first();
         NbdGeometry geometry = gate.geometry();

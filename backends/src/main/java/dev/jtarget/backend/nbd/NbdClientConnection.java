@@ -190,6 +190,9 @@ final class NbdClientConnection extends ByteToMessageDecoder {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!ctx.channel().isOpen()) {
+            return; // writes queued before the close fail one by one; the first failure was reported
+        }
         Throwable failure = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         if (failure instanceof NbdProtocolException) {
             log.error("{}: protocol violation, closing the connection: {}", peer, failure.getMessage());

@@ -169,8 +169,8 @@ final class NbdConnectionPool {
             }
         }
         if (wasReady && !isClosed()) {
-            log.warn("{}: connection lost with {} request(s) unanswered; they will be retried", connection.peer(),
-                    unanswered.size());
+            log.warn("{}: connection lost{}", connection.peer(), unanswered.isEmpty() ? ""
+                    : "; " + unanswered.size() + " unanswered request(s) will be retried");
         }
         requeue(unanswered);
     }
