@@ -74,13 +74,14 @@ final class NbdConnector {
             bootstrap.option(ChannelOption.TCP_NODELAY, true).option(ChannelOption.SO_KEEPALIVE, true);
         }
         CompletableFuture<NbdExportInfo> result = handshake.result();
+        SocketAddress address = address();
         ChannelFuture connecting;
         synchronized (lock) {
             if (closed) {
                 result.completeExceptionally(new IllegalStateException(name + " is closed"));
                 return result;
             }
-            connecting = bootstrap.connect(address());
+            connecting = bootstrap.connect(address);
             channel = connecting.channel();
         }
         connecting.addListener((ChannelFuture connected) -> {

@@ -102,11 +102,16 @@ final class NbdRequest {
 
     /** The failure the layers above see for an NBD error reply, typed by what the initiator should be told. */
     BackendException failureFor(int error, String peer) {
-        Kind kind = switch (error) {
-            case NbdProtocol.ENOSPC -> Kind.NO_SPACE;
-            case NbdProtocol.EPERM, NbdProtocol.EROFS -> Kind.READ_ONLY;
-            default -> type == NbdProtocol.CMD_READ ? Kind.READ_ERROR : Kind.WRITE_ERROR;
-        };
+        Kind kind;
+        if (type == NbdProtocol.CMD_READ) {
+            kind = Kind.READ_ERROR; // whatever the reason, the initiator cannot have these blocks
+        } else {
+            kind = switch (error) {
+                case NbdProtocol.ENOSPC -> Kind.NO_SPACE;
+                case NbdProtocol.EPERM, NbdProtocol.EROFS -> Kind.READ_ONLY;
+                default -> Kind.WRITE_ERROR;
+            };
+        }
         return new BackendException(kind, describe() + " on " + peer + " failed: the server replied "
                 + NbdProtocol.errorName(error));
     }

@@ -216,6 +216,7 @@ final class NbdServerHandshake extends ByteToMessageDecoder {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         Throwable failure = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
         log.warn("NBD client {} failed during the handshake, closing: {}", client, failure.toString());
+        finished = true;
         ctx.close();
     }
 }

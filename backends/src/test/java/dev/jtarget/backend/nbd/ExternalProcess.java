@@ -14,7 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Third-party NBD tools run by the interop tests: finding them (tests skip with a clear message when one is missing),
@@ -152,13 +154,19 @@ final class ExternalProcess implements AutoCloseable {
     }
 
     /** SIGKILL: the peer dies without a word, as in a crash. */
-    void kill() throws Exception {
+    void kill() {
         process.destroyForcibly();
-        process.onExit().get(10, TimeUnit.SECONDS);
+        try {
+            process.onExit().get(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("pid " + process.pid() + " survived SIGKILL", e);
+        }
     }
 
     @Override
-    public void close() throws Exception {
+    public void close() {
         if (process.isAlive()) {
             kill();
         }
