@@ -100,8 +100,8 @@ public final class NbdBackend implements BlockBackend {
             connector.start();
         }
         log.info("opened NBD backend {} ({} bytes, {}-byte blocks, {} connection(s), flags 0x{}, {})", peer,
-                geometry.sizeBytes(), geometry.blockSize(), connections, Integer.toHexString(export.transmissionFlags()),
-                transport);
+                geometry.sizeBytes(), geometry.blockSize(), connections,
+                Integer.toHexString(export.transmissionFlags()), transport);
         return new NbdBackend(uri, group, pool, List.copyOf(connectors), export, geometry);
     }
 

@@ -69,7 +69,9 @@ final class NbdConnectionPool {
                 refusal = new BackendException(Kind.NOT_READY, request.describe() + " refused: a connection to "
                         + peer + " was lost while completed writes were not yet flushed; they may be lost");
             } else {
-                request.writesCoveredByFlush = writesCompleted;
+                if (request.isFlush()) {
+                    request.writesCoveredByFlush = writesCompleted;
+                }
                 target = leastBusy();
                 if (target != null) {
                     target.assigned++;
@@ -89,7 +91,8 @@ final class NbdConnectionPool {
     private NbdClientConnection leastBusy() {
         NbdClientConnection best = null;
         for (NbdClientConnection connection : ready) {
-            if (connection.assigned < maxInFlightPerConnection && (best == null || connection.assigned < best.assigned)) {
+            boolean hasRoom = connection.assigned < maxInFlightPerConnection;
+            if (hasRoom && (best == null || connection.assigned < best.assigned)) {
                 best = connection;
             }
         }

@@ -115,7 +115,8 @@ public final class NbdServer implements AutoCloseable {
         }
         Map<String, NbdServedExport> served = new LinkedHashMap<>();
         exports.forEach((name, backend) -> {
-            if (name.getBytes(StandardCharsets.UTF_8).length > NbdProtocol.MAX_STRING_BYTES || name.indexOf('\0') >= 0) {
+            int nameBytes = name.getBytes(StandardCharsets.UTF_8).length;
+            if (nameBytes > NbdProtocol.MAX_STRING_BYTES || name.indexOf('\0') >= 0) {
                 throw new IllegalArgumentException("invalid NBD export name '" + name + "'");
             }
             served.put(name, new NbdServedExport(name, backend, options.maxPayload()));

@@ -15,7 +15,8 @@ public record NbdServerOptions(int maxPayload, int maxInFlightRequests, long max
 
     public NbdServerOptions {
         if (maxPayload < 65536 || Integer.bitCount(maxPayload) != 1) {
-            throw new IllegalArgumentException("maxPayload " + maxPayload + " is not a power of two of at least 64 KiB");
+            throw new IllegalArgumentException("maxPayload " + maxPayload
+                    + " is not a power of two of at least 64 KiB");
         }
         if (maxInFlightRequests < 1) {
             throw new IllegalArgumentException("maxInFlightRequests " + maxInFlightRequests + " < 1");

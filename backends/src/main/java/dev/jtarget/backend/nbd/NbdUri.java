@@ -126,7 +126,8 @@ public record NbdUri(Transport transport, String host, int port, Path socket, St
     private static String exportName(URI uri, String text) {
         String path = uri.getPath();
         if (path == null) {
-            throw new IllegalArgumentException("NBD URI '" + text + "' is not hierarchical: expected nbd://host/export");
+            throw new IllegalArgumentException("NBD URI '" + text
+                    + "' is not hierarchical: expected nbd://host/export");
         }
         // The export is the path without its leading slash; URI has already percent-decoded it.
         return path.startsWith("/") ? path.substring(1) : path;

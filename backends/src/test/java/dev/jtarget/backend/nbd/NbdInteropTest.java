@@ -7,6 +7,7 @@ import static dev.jtarget.backend.BackendTestSupport.read;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jtarget.backend.BackendException;
@@ -28,6 +29,8 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -138,6 +141,48 @@ class NbdInteropTest {
         NbdBackend backend = closeLater(NbdBackend.connect(NbdUri.parse("nbd://127.0.0.1:" + port + "/"), OPTIONS));
 
         exercise(backend);
+    }
+
+    @Test
+    void nbdkitWithBlockSizeConstraintsAndNeitherFuaNorWriteZeroesGetsThemHonouredAndEmulated() throws Exception {
+        ExternalProcess.assumeInstalled("nbdkit", "nbdkit");
+        int port = ExternalProcess.freePort();
+        Path log = directory.resolve("nbdkit-requests.log");
+        // log: what reaches the server; nozero and fua: no WRITE_ZEROES, no FUA advertised; blocksize-policy:
+        // advertise (and enforce, with EINVAL) 4 KiB minimum, 64 KiB preferred and 256 KiB maximum block sizes.
+        closeLater(ExternalProcess.start(directory.resolve("nbdkit.log"), "nbdkit", "--foreground",
+                "--exit-with-parent", "-i", "127.0.0.1", "-p", String.valueOf(port), "--filter=log",
+                "--filter=nozero", "--filter=fua", "--filter=blocksize-policy", "memory", "16M",
+                "logfile=" + log, "blocksize-minimum=4096", "blocksize-preferred=65536", "blocksize-maximum=256K",
+                "blocksize-error-policy=error")).awaitTcp(port);
+        NbdUri uri = NbdUri.parse("nbd://127.0.0.1:" + port + "/");
+        IOException refused = assertThrows(IOException.class,
+                () -> closeLater(NbdBackend.connect(uri, OPTIONS.withBlockSize(512))));
+        assertTrue(refused.getMessage().contains("minimum block size 4096"), refused.getMessage());
+
+        NbdBackend backend = NbdBackend.connect(uri, OPTIONS);
+        byte[] data = randomBytes(new Random(5), (int) MIB);
+        try {
+            assertEquals(4096, backend.blockSize());
+            await(backend.write(0, new ByteBuffer[] {buffer(data, true)}, true));
+            await(backend.writeZeroes(64 * 1024, 128 * 1024, true));
+            Arrays.fill(data, 64 * 1024, 192 * 1024, (byte) 0);
+            assertArrayEquals(data, read(backend, 0, data.length));
+        } finally {
+            backend.close();
+        }
+
+        List<String> requests = Files.readAllLines(log);
+        assertTrue(requests.stream().anyMatch(line -> line.contains(" Flush ")), "FUA became FLUSH: " + requests);
+        assertTrue(requests.stream().noneMatch(line -> line.contains("fua=1") || line.contains(" Zero ")),
+                "no FUA flag and no WRITE_ZEROES were sent: " + requests);
+        Matcher counts = Pattern.compile(" (?:Read|Write) .*count=0x([0-9a-f]+)").matcher(String.join("\n", requests));
+        int transfers = 0;
+        while (counts.find()) {
+            transfers++;
+            assertTrue(Long.parseLong(counts.group(1), 16) <= 256 * 1024, "within the maximum: " + counts.group());
+        }
+        assertTrue(transfers >= 8, "1 MiB in 256 KiB pieces, both ways: " + transfers);
     }
 
     @Test
