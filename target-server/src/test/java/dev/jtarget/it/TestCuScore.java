@@ -9,13 +9,17 @@ import java.util.regex.Pattern;
 
 /**
  * The score of a verbose run of libiscsi's conformance suite ({@code iscsi-test-cu -v}), counted the way
- * {@code ../shared/tools/testcu-score} counts so that numbers from either agree. Each {@code Suite.Test} counts
- * once, although the suite runs many tests again under several families:
+ * {@code ../shared/tools/testcu-score} counts. Each {@code Suite.Test} counts once, although the suite runs many tests
+ * again under several families:
  * <ul>
  * <li>passed: CUnit reported it passed and it did not skip itself;</li>
  * <li>skipped: it printed {@code [SKIPPED]} (feature not implemented, or not applicable) and did not fail;</li>
  * <li>failed: CUnit reported it {@code FAILED}, or the log ends inside it (the target crashed or hung).</li>
  * </ul>
+ * One deliberate difference: a {@code [SKIPPED]} remark counts only when it comes before CUnit's verdict. CUnit
+ * prints the verdict after the test and its teardown, so a remark after it belongs to the suite's cleanup, which
+ * probes PERSISTENT RESERVE IN after the last test of every suite; the reference tool counts that last test as
+ * skipped on any target without persistent reservations, although it passed.
  */
 record TestCuScore(Map<String, Outcome> outcomes) {
 
@@ -24,9 +28,12 @@ record TestCuScore(Map<String, Outcome> outcomes) {
     private static final Pattern BLOCK_START = Pattern.compile("(?m)^(?=Suite: |\\s+Test: )");
     private static final Pattern SUITE = Pattern.compile("Suite: (\\S+)");
     private static final Pattern TEST = Pattern.compile("\\s+Test: (\\S+) \\.\\.\\.(.*)", Pattern.DOTALL);
-    /** Tests print their own "[FAILED] why" / "[SKIPPED] why" lines; CUnit's verdict is the bare word. */
-    private static final Pattern TEST_REMARK = Pattern.compile("\\[(SKIPPED|FAILED)\\][^\\n]*");
-    private static final Pattern VERDICT = Pattern.compile("\\b(passed|FAILED)\\b");
+    /**
+     * In a test's output: its own remarks ("[FAILED] why", "[SKIPPED] why", to the end of the line, so a word in
+     * the reason is not taken for a verdict) and CUnit's verdict, the bare word.
+     */
+    private static final Pattern REMARK_OR_VERDICT =
+            Pattern.compile("\\[(SKIPPED|FAILED)\\][^\\n]*|\\b(passed|FAILED)\\b");
 
     TestCuScore {
         outcomes = Collections.unmodifiableMap(new TreeMap<>(outcomes));
@@ -50,11 +57,18 @@ record TestCuScore(Map<String, Outcome> outcomes) {
     }
 
     private static Outcome outcomeOf(String body) {
-        Matcher verdict = VERDICT.matcher(TEST_REMARK.matcher(body).replaceAll(""));
-        if (!verdict.find() || verdict.group(1).equals("FAILED")) {
-            return Outcome.FAILED;
+        boolean skippedItself = false;
+        Matcher token = REMARK_OR_VERDICT.matcher(body);
+        while (token.find()) {
+            if (token.group(2) != null) {
+                if (token.group(2).equals("FAILED")) {
+                    return Outcome.FAILED;
+                }
+                return skippedItself ? Outcome.SKIPPED : Outcome.PASSED;
+            }
+            skippedItself |= token.group(1).equals("SKIPPED");
         }
-        return body.contains("[SKIPPED]") ? Outcome.SKIPPED : Outcome.PASSED;
+        return Outcome.FAILED; // no verdict: the run ended inside this test
     }
 
     int count(Outcome outcome) {

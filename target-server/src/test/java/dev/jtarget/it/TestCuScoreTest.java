@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The scorer against a small log in iscsi-test-cu's verbose format (lines taken from real runs). */
+/** The scorer against small logs in iscsi-test-cu's verbose format (lines taken from real runs). */
 class TestCuScoreTest {
 
     private static final String LOG = """
@@ -60,6 +60,22 @@ class TestCuScoreTest {
                 "  failed   Read10.BeyondEol",
                 "  failed   Reserve6.2Initiators",
                 "  failed   Reserve6.TargetWarmReset"), score.notPassed());
+    }
+
+    /** Where this scorer deliberately differs from ../shared/tools/testcu-score (see TestCuScore). */
+    @Test
+    void aSkipRemarkAfterTheVerdictBelongsToTheSuiteCleanupNotToTheLastTest() {
+        TestCuScore score = TestCuScore.of("""
+                Suite: TestUnitReady
+                  Test: Simple ...passed    [SKIPPED] PERSISTENT RESERVE IN is not implemented.
+
+                Suite: Unmap
+                  Test: ZeroBlocks ...    [SKIPPED] LBPPB < 2. Skipping test
+                passed    [SKIPPED] PERSISTENT RESERVE IN is not implemented.
+                """);
+
+        assertEquals(Map.of("TestUnitReady.Simple", Outcome.PASSED, "Unmap.ZeroBlocks", Outcome.SKIPPED),
+                score.outcomes());
     }
 
     @Test

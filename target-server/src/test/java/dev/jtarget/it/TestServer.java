@@ -114,8 +114,10 @@ final class TestServer implements TargetUnderTest {
     private void launch() {
         String java = ProcessHandle.current().info().command()
                 .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs this JVM"));
+        // The test classpath also holds logback-test.xml, which Logback would prefer; the server must log as it does
+        // for a user (INFO to the console, captured here), so the shipped logback.xml is named explicitly.
         List<String> command = List.of(java, "-cp", System.getProperty("java.class.path"),
-                "--enable-native-access=ALL-UNNAMED",
+                "--enable-native-access=ALL-UNNAMED", "-Dlogback.configurationFile=logback.xml",
                 "dev.jtarget.server.Main", "serve", "--config", config.toString());
         try {
             Files.writeString(log, "=== " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
