@@ -1,0 +1,50 @@
+package dev.jtarget.it;
+
+import dev.jtarget.config.ChapCredentials;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Writes a jtarget configuration file (namespace {@code urn:jtarget:config:1}) the way a user would. */
+final class ConfigXml {
+    private ConfigXml() {
+    }
+
+    /**
+     * @param portal  the {@code host:port} to listen on
+     * @param lunDir  where the LUNs' backing files live (absolute paths, so the server's working directory does not
+     *                matter); the server creates each file at its configured size
+     */
+    static String render(String portal, List<TargetSpec> targets, Path lunDir) {
+        StringBuilder xml = new StringBuilder();
+        xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        xml.append("<jtarget xmlns=\"urn:jtarget:config:1\">\n");
+        xml.append("  <portal listen=\"").append(escape(portal)).append("\"/>\n");
+        for (TargetSpec target : targets) {
+            xml.append("  <target name=\"").append(escape(target.name())).append("\">\n");
+            target.chap().ifPresent(chap -> credentials(xml, "chap", chap));
+            target.mutualChap().ifPresent(chap -> credentials(xml, "mutual-chap", chap));
+            for (String pattern : target.allowedInitiators()) {
+                xml.append("    <allow initiator=\"").append(escape(pattern)).append("\"/>\n");
+            }
+            for (TargetSpec.Lun lun : target.luns()) {
+                xml.append("    <lun id=\"").append(lun.id()).append("\" write-cache=\"on\" block-size=\"512\">\n");
+                Path file = target.backingFile(lunDir, lun).toAbsolutePath();
+                xml.append("      <file path=\"").append(escape(file.toString()))
+                        .append("\" size=\"").append(lun.sizeMib()).append("MiB\"/>\n");
+                xml.append("    </lun>\n");
+            }
+            xml.append("  </target>\n");
+        }
+        xml.append("</jtarget>\n");
+        return xml.toString();
+    }
+
+    private static void credentials(StringBuilder xml, String element, ChapCredentials chap) {
+        xml.append("    <").append(element).append(" user=\"").append(escape(chap.user()))
+                .append("\" secret=\"").append(escape(chap.secret())).append("\"/>\n");
+    }
+
+    private static String escape(String value) {
+        return value.replace("&", "&amp;").replace("\"", "&quot;").replace("<", "&lt;").replace(">", "&gt;");
+    }
+}

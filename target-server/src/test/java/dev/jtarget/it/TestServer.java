@@ -1,0 +1,171 @@
+package dev.jtarget.it;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Our server, started exactly as a user starts it: a configuration file and
+ * {@code java ... dev.jtarget.server.Main serve --config FILE} in a separate process, on a free loopback port. Its
+ * output goes to {@code target/it/<run>/server.log}, whose tail every failure message carries.
+ */
+final class TestServer implements TargetUnderTest {
+    /** JVM start, config validation and binding; generous because other builds share the two cores. */
+    private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
+    /** SIGTERM must shut the server down cleanly (issue 2) — well within this. */
+    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(15);
+
+    private final Path config;
+    private final Path log;
+    private final int port;
+    private Process process;
+
+    private TestServer(Path config, Path log, int port) {
+        this.config = config;
+        this.log = log;
+        this.port = port;
+    }
+
+    /**
+     * Writes the config for {@code targets} (LUN files in {@code workDir}) and starts the server on a free port.
+     *
+     * @param runName names the output directory {@code target/it/<runName>/}
+     */
+    static TestServer start(String runName, Path workDir, List<TargetSpec> targets) {
+        Path outputDir = ItPaths.outputDir(runName);
+        int port = Loopback.freePort();
+        Path config = outputDir.resolve("jtarget.xml");
+        try {
+            String portal = Loopback.HOST + ":" + port;
+            Files.writeString(config, ConfigXml.render(portal, targets, workDir), StandardCharsets.UTF_8);
+            Files.deleteIfExists(outputDir.resolve("server.log"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        TestServer server = new TestServer(config, outputDir.resolve("server.log"), port);
+        server.launch();
+        return server;
+    }
+
+    @Override
+    public String host() {
+        return Loopback.HOST;
+    }
+
+    @Override
+    public int port() {
+        return port;
+    }
+
+    @Override
+    public int lunNumber(int lunId) {
+        return lunId;
+    }
+
+    @Override
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    @Override
+    public String logTail(int lines) {
+        try {
+            return Tools.tail(Files.readString(log, StandardCharsets.ISO_8859_1), lines);
+        } catch (IOException e) {
+            return "(cannot read " + log + ": " + e + ")";
+        }
+    }
+
+    /** SIGKILL, as a crash or power loss would end it: no shutdown hook runs, nothing is flushed. */
+    void kill() {
+        process.destroyForcibly();
+        awaitExit(SHUTDOWN_TIMEOUT);
+    }
+
+    /** Starts the server again on the same config and port after {@link #kill()} or {@link #close()}. */
+    void restart() {
+        if (process.isAlive()) {
+            throw new IllegalStateException("the server is still running; kill() or close() it first");
+        }
+        launch();
+    }
+
+    /** SIGTERM and wait; a server that ignores it is SIGKILLed and the test fails, since users rely on SIGTERM. */
+    @Override
+    public void close() {
+        if (!process.isAlive()) {
+            return;
+        }
+        process.destroy();
+        if (!awaitExit(SHUTDOWN_TIMEOUT)) {
+            process.destroyForcibly();
+            awaitExit(SHUTDOWN_TIMEOUT);
+            throw new AssertionError("the server did not exit within " + SHUTDOWN_TIMEOUT.toSeconds()
+                    + " s of SIGTERM and was killed; log tail:\n" + logTail(40));
+        }
+    }
+
+    private void launch() {
+        String java = ProcessHandle.current().info().command()
+                .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs this JVM"));
+        // The test classpath also holds logback-test.xml, which Logback would prefer; the server must log as it does
+        // for a user (INFO to the console, captured here), so the shipped logback.xml is named explicitly.
+        List<String> command = List.of(java, "-cp", System.getProperty("java.class.path"),
+                "--enable-native-access=ALL-UNNAMED", "-Dlogback.configurationFile=logback.xml",
+                "dev.jtarget.server.Main", "serve", "--config", config.toString());
+        try {
+            Files.writeString(log, "=== " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            process = Tools.killOnExit(new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                    .start());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + command, e);
+        }
+        awaitListening();
+    }
+
+    /** Polls the portal until it accepts a TCP connection; fails with the server's output if it exits or is late. */
+    private void awaitListening() {
+        long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new AssertionError("the server exited with " + process.exitValue() + " before listening on "
+                        + portal() + "; log tail:\n" + logTail(60));
+            }
+            if (Loopback.accepts(port)) {
+                return;
+            }
+            sleep(Duration.ofMillis(100));
+        }
+        process.destroyForcibly();
+        awaitExit(SHUTDOWN_TIMEOUT);
+        throw new AssertionError("the server did not listen on " + portal() + " within "
+                + STARTUP_TIMEOUT.toSeconds() + " s; log tail:\n" + logTail(60));
+    }
+
+    private boolean awaitExit(Duration limit) {
+        try {
+            return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the server", e);
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package dev.jtarget.it;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The VM harness of {@code ../shared/harness/vm} (next to the repository): a throw-away Debian guest whose kernel
+ * initiator logs in to a target on this host and uses the LUN as a disk. See its README.
+ */
+final class VmHarness {
+    /** Downloading packages and building the images from scratch takes about a minute; allow for a slow mirror. */
+    private static final Duration BUILD_TIMEOUT = Duration.ofMinutes(15);
+
+    private final Path dir;
+
+    private VmHarness(Path dir) {
+        this.dir = dir;
+    }
+
+    /**
+     * The harness next to the repository ({@code -Djtarget.it.vmHarness=DIR} overrides), built if its cache lacks the
+     * guest images; skips the calling test when there is none.
+     */
+    static VmHarness locate() {
+        Optional<Path> dir = Optional.ofNullable(System.getProperty("jtarget.it.vmHarness")).map(Path::of)
+                .or(VmHarness::besideTheRepository);
+        assumeTrue(dir.isPresent(), "the kernel initiator tests need ../shared/harness/vm next to the repository "
+                + "(or -Djtarget.it.vmHarness=DIR); looked beside " + ItPaths.repoRoot());
+        VmHarness harness = new VmHarness(dir.get());
+        harness.ensureBuilt();
+        return harness;
+    }
+
+    /**
+     * Runs {@code run-iscsiadm.sh} with {@code arguments}; its console output is kept in
+     * {@code target/it/kernel-initiator/<runName>.log}.
+     *
+     * @param guestTimeout the harness's own deadline for the VM; ours adds a minute on top so the harness can report
+     */
+    Tools.Result runIscsiadm(String runName, Duration guestTimeout, List<String> arguments) {
+        List<String> argv = new ArrayList<>();
+        argv.add(dir.resolve("run-iscsiadm.sh").toString());
+        argv.addAll(arguments);
+        argv.addAll(List.of("--timeout", String.valueOf(guestTimeout.toSeconds())));
+        return Tools.command(argv.toArray(String[]::new))
+                .timeout(guestTimeout.plusMinutes(1))
+                .outputTo(ItPaths.outputDir("kernel-initiator").resolve(runName + ".log"))
+                .run();
+    }
+
+    /** build.sh is idempotent but slow to find out; only run it when an image the runs need is missing. */
+    private void ensureBuilt() {
+        Path cache = cacheDir();
+        boolean built = List.of("vmlinuz", "initramfs.img", "qemu.conf").stream()
+                .allMatch(file -> Files.isRegularFile(cache.resolve(file)));
+        if (built) {
+            return;
+        }
+        Tools.Result build = Tools.command(dir.resolve("build.sh").toString())
+                .timeout(BUILD_TIMEOUT)
+                .outputTo(ItPaths.outputDir("kernel-initiator").resolve("build.log"))
+                .run();
+        if (!build.succeeded()) {
+            throw new AssertionError("building the VM harness failed: " + build.describe());
+        }
+    }
+
+    /**
+     * Where the harness keeps its images, by the rule in its lib/common.sh: HARNESS_CACHE, else a writable copy's own
+     * cache/, else ~/.cache/iscsi-vm-harness.
+     */
+    private Path cacheDir() {
+        String override = System.getenv("HARNESS_CACHE");
+        if (override != null && !override.isEmpty()) {
+            return Path.of(override);
+        }
+        if (Files.isWritable(dir)) {
+            return dir.resolve("cache");
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("iscsi-vm-harness");
+    }
+
+    /**
+     * {@code <repo>/../shared/harness/vm}. A linked git worktree (a checkout elsewhere sharing one repository) looks
+     * beside its main checkout too, which its {@code .git} file leads to.
+     */
+    private static Optional<Path> besideTheRepository() {
+        Path repo = ItPaths.repoRoot();
+        for (Path checkout : List.of(repo, mainCheckoutOf(repo).orElse(repo))) {
+            Path candidate = checkout.resolveSibling("shared").resolve("harness").resolve("vm");
+            if (Files.isExecutable(candidate.resolve("run-iscsiadm.sh"))) {
+                return Optional.of(candidate);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A worktree's .git file reads "gitdir: <main>/.git/worktrees/<name>", whose "commondir" leads to main/.git. */
+    private static Optional<Path> mainCheckoutOf(Path worktree) {
+        Path gitFile = worktree.resolve(".git");
+        if (!Files.isRegularFile(gitFile)) {
+            return Optional.empty();
+        }
+        try {
+            String line = Files.readString(gitFile).strip();
+            if (!line.startsWith("gitdir:")) {
+                return Optional.empty();
+            }
+            Path gitDir = worktree.resolve(line.substring("gitdir:".length()).strip());
+            Path commonDirFile = gitDir.resolve("commondir");
+            if (!Files.isRegularFile(commonDirFile)) {
+                return Optional.empty(); // a submodule's .git file, not a worktree's
+            }
+            Path commonDir = gitDir.resolve(Files.readString(commonDirFile).strip()).normalize();
+            return Optional.of(commonDir.getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the git worktree link " + gitFile, e);
+        }
+    }
+}
