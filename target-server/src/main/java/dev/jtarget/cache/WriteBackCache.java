@@ -151,14 +151,13 @@ public final class WriteBackCache implements AutoCloseable {
         long nextLog = start + PROGRESS_LOG_NANOS;
         CacheStatistics before = statistics();
         while (true) {
+            // Done once a flush succeeds that started with nothing cached: it then covered every write before it.
+            // (A LUN found clean without a flush may just have been written back, not yet flushed.)
+            boolean cleanBefore = true;
             List<CompletableFuture<Void>> flushes = new ArrayList<>();
             for (CachedBackend backend : backends) {
-                if (!backend.clean()) {
-                    flushes.add(backend.flush());
-                }
-            }
-            if (flushes.isEmpty()) {
-                return true;
+                cleanBefore &= backend.clean();
+                flushes.add(backend.flush());
             }
             CompletableFuture<Void> all = CompletableFuture.allOf(flushes.toArray(new CompletableFuture[0]));
             boolean failed = false;
@@ -181,7 +180,11 @@ public final class WriteBackCache implements AutoCloseable {
                     return false;
                 }
             }
-            // Writes waiting for arena pages, or a failing backend: give them a moment instead of spinning.
+            if (!failed && cleanBefore) {
+                return true;
+            }
+            // A failing backend is retried at the pace of write-back retries; writes still waiting for arena pages
+            // get a moment rather than a spin of empty flushes.
             pause(failed ? tuning.retryBackoffMax() : Duration.ofMillis(1));
         }
     }

@@ -46,7 +46,7 @@ class CachedBackendTest {
 
         assertTrue(written.isDone());
         assertTrue(disk.writes().isEmpty());
-        assertEquals(0, disk.heldWrites());
+        assertEquals(0, disk.held());
         assertArrayEquals(pattern(PAGE, 1), read(lun, 0, PAGE));
     }
 
@@ -95,7 +95,7 @@ class CachedBackendTest {
         write(lun, 0, pattern(PAGE, 1));
         write(lun, 8 * PAGE, pattern(PAGE, 2));
         CompletableFuture<Void> flushed = lun.flush();
-        await(() -> disk.heldWrites() == 2, "both pages are being written back");
+        await(() -> disk.held() == 2, "both pages are being written back");
 
         assertFalse(flushed.isDone());
         disk.release();
@@ -111,7 +111,7 @@ class CachedBackendTest {
         disk.hold();
         write(lun, 0, pattern(PAGE, 1));
         CompletableFuture<Void> flushed = lun.flush();
-        await(() -> disk.heldWrites() == 1, "the page is being written back");
+        await(() -> disk.held() == 1, "the page is being written back");
 
         write(lun, BLOCK, pattern(BLOCK, 2)); // lands on a copy: the page in flight must not change
         byte[] expected = pattern(PAGE, 1);
@@ -133,7 +133,7 @@ class CachedBackendTest {
         disk.hold();
         write(lun, 0, pattern(PAGE, 1));
         lun.flush();
-        await(() -> disk.heldWrites() == 1, "the old page is being written back");
+        await(() -> disk.held() == 1, "the old page is being written back");
 
         CompletableFuture<Void> fua = lun.write(2 * BLOCK, buffers(pattern(2 * BLOCK, 2)), true);
         assertFalse(fua.isDone());
@@ -185,14 +185,15 @@ class CachedBackendTest {
     @Test
     void discardWaitsForWriteBackOfItsRangeAndReadsWaitForTheDiscard() {
         disk.hold();
+        disk.holdDiscards();
         write(lun, 3 * PAGE, pattern(PAGE, 1));
         lun.flush();
-        await(() -> disk.heldWrites() == 1, "the page is being written back");
+        await(() -> disk.held() == 1, "the page is being written back");
 
         CompletableFuture<Void> discarded = lun.discard(3 * PAGE, PAGE);
         ByteBuffer readBack = ByteBuffer.allocate(PAGE);
         CompletableFuture<Void> reading = lun.read(3 * PAGE, readBack);
-        assertEquals(0, disk.discards(), "the discard must not overtake the write-back");
+        assertEquals(1, disk.held(), "the discard must not overtake the write-back");
         assertFalse(reading.isDone(), "a read of a range being discarded waits for the discard");
         disk.release();
         join(discarded);
@@ -200,6 +201,58 @@ class CachedBackendTest {
 
         assertArrayEquals(new byte[PAGE], readBack.array());
         assertArrayEquals(new byte[PAGE], slice(disk.image(), 3 * PAGE, PAGE));
+    }
+
+    @Test
+    void discardWaitsForAnOlderCopyOfThePageStillBeingWrittenBack() {
+        disk.hold();
+        disk.holdDiscards();
+        write(lun, 3 * PAGE, pattern(PAGE, 1));
+        lun.flush();
+        await(() -> disk.held() == 1, "the page is being written back");
+        write(lun, 3 * PAGE, pattern(PAGE, 2)); // a copy, blocked behind the write-back of the original
+
+        CompletableFuture<Void> discarded = lun.discard(3 * PAGE, PAGE);
+
+        assertEquals(1, disk.held(), "the discard must wait for the original's write-back");
+        disk.release();
+        join(discarded);
+        assertArrayEquals(new byte[PAGE], read(lun, 3 * PAGE, PAGE));
+        join(lun.flush());
+        assertArrayEquals(new byte[PAGE], slice(disk.durable(), 3 * PAGE, PAGE));
+    }
+
+    @Test
+    void flushWaitsForADiscardThatDroppedCachedData() {
+        disk.holdDiscards();
+        write(lun, 2 * PAGE, pattern(PAGE, 1));
+        CompletableFuture<Void> discarded = lun.discard(2 * PAGE, PAGE);
+        await(() -> disk.held() == 1, "the discard reached the backend");
+
+        CompletableFuture<Void> flushed = lun.flush();
+
+        assertFalse(flushed.isDone(), "the dropped data is neither written nor discarded yet");
+        disk.release();
+        join(discarded);
+        join(flushed);
+        assertArrayEquals(new byte[PAGE], slice(disk.durable(), 2 * PAGE, PAGE));
+    }
+
+    @Test
+    void fuaWriteWaitsForItsOwnDataEvenAfterALaterWriteCopiedThePage() {
+        write(lun, 0, pattern(PAGE, 1));
+        write(lun, 5 * PAGE, pattern(PAGE, 5));
+        disk.hold();
+        CompletableFuture<Void> fua = lun.write(BLOCK, buffers(pattern(BLOCK, 2)), true);
+        await(() -> disk.held() == 1, "the FUA write's page is being written back");
+        write(lun, 2 * BLOCK, pattern(BLOCK, 3)); // newer data lands on a copy
+
+        join(lun.discard(5 * PAGE, PAGE)); // another event that re-checks who waits
+
+        assertFalse(fua.isDone(), "the FUA data is still in flight");
+        disk.release();
+        join(fua);
+        assertArrayEquals(pattern(BLOCK, 2), slice(disk.durable(), BLOCK, BLOCK));
     }
 
     @Test

@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * A test backend with a volatile write cache of its own: writes land in {@link #image()}, and only a flush or a FUA
  * write makes them {@link #durable()} — so tests can tell "written" from "durable". Every write is recorded (with the
- * bytes it carried when it completed, so a page modified while in flight would show up torn). Writes can be held
- * until released, failed on demand, and every request can complete after a random delay on another thread.
+ * bytes it carried when it completed, so a page modified while in flight would show up torn). Writes, and separately
+ * discards and write-zeroes, can be held until released; writes can be failed on demand; every request can complete
+ * after a random delay on another thread.
  */
 final class RecordingBackend implements BlockBackend {
     record Write(long offset, byte[] data, boolean fua) {
@@ -33,7 +34,8 @@ final class RecordingBackend implements BlockBackend {
     private final long maxDelayMicros;
     private final AtomicInteger flushes = new AtomicInteger();
     private final AtomicInteger discards = new AtomicInteger();
-    private boolean holding;
+    private boolean holdingWrites;
+    private boolean holdingDiscards;
     private volatile boolean failWrites;
     private volatile boolean closed;
 
@@ -57,21 +59,28 @@ final class RecordingBackend implements BlockBackend {
 
     /** From now on writes wait until {@link #release()}. */
     synchronized void hold() {
-        holding = true;
+        holdingWrites = true;
     }
 
-    /** Lets held writes complete, in the order they were issued, and stops holding. */
+    /** From now on discards and write-zeroes wait until {@link #release()}. */
+    synchronized void holdDiscards() {
+        holdingDiscards = true;
+    }
+
+    /** Lets held requests complete, in the order they were issued, and stops holding. */
     void release() {
         List<Runnable> now;
         synchronized (this) {
-            holding = false;
+            holdingWrites = false;
+            holdingDiscards = false;
             now = new ArrayList<>(held);
             held.clear();
         }
         now.forEach(Runnable::run);
     }
 
-    synchronized int heldWrites() {
+    /** Requests issued and held so far. */
+    synchronized int held() {
         return held.size();
     }
 
@@ -166,13 +175,7 @@ final class RecordingBackend implements BlockBackend {
             }
             future.complete(null);
         };
-        synchronized (this) {
-            if (holding) {
-                held.add(completion);
-                return future;
-            }
-        }
-        later(completion);
+        holdOrRun(completion, true);
         return future;
     }
 
@@ -197,7 +200,7 @@ final class RecordingBackend implements BlockBackend {
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua) {
         CompletableFuture<Void> future = new CompletableFuture<>();
-        later(() -> {
+        holdOrRun(() -> {
             synchronized (this) {
                 Arrays.fill(image, (int) offset, (int) (offset + length), (byte) 0);
                 if (fua) {
@@ -206,8 +209,18 @@ final class RecordingBackend implements BlockBackend {
             }
             discards.incrementAndGet();
             future.complete(null);
-        });
+        }, false);
         return future;
+    }
+
+    private void holdOrRun(Runnable completion, boolean write) {
+        synchronized (this) {
+            if (write ? holdingWrites : holdingDiscards) {
+                held.add(completion);
+                return;
+            }
+        }
+        later(completion);
     }
 
     private void later(Runnable task) {

@@ -55,7 +55,7 @@ class WriteBackPressureTest {
         CompletableFuture<Void> flushed = lun.flush();
         assertFalse(waiting.isDone(), "no page is free until write-back completes");
         assertEquals(1, ((CachedBackend) lun).statistics().writersWaited());
-        await(() -> disk.heldWrites() > 0, "write-back started without needing memory");
+        await(() -> disk.held() > 0, "write-back started without needing memory");
         disk.release();
         join(waiting);
         join(flushed);
