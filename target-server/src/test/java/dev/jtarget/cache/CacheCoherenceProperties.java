@@ -82,7 +82,7 @@ class CacheCoherenceProperties {
     void readsAndSyncsOnlySeeDataTheyMaySee(@ForAll("operations") List<Op> operations) {
         RecordingBackend disk = new RecordingBackend(BLOCKS * BLOCK, BLOCK, 400);
         Oracle oracle = new Oracle();
-        try (WriteBackCache cache = new WriteBackCache(8 * PAGE, 2, CacheTuning.DEFAULT)) {
+        try (WriteBackCache cache = new WriteBackCache(8 * PAGE, 2, CacheTestSupport.DEFAULTS)) {
             BlockBackend lun = cache.attach(disk, "model");
             Deque<CompletableFuture<?>> inFlight = new ArrayDeque<>();
             int nextId = 1;

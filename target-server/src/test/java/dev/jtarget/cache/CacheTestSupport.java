@@ -17,7 +17,11 @@ final class CacheTestSupport {
 
     /** Nothing is written back unless a test asks for it: no expiry, background ratio at 90 %. */
     static final CacheTuning QUIET = CacheTuning.DEFAULT.withWatermarks(0.9, 0.95)
-            .withDirtyExpire(Duration.ofHours(1)).withRetryBackoff(Duration.ofMillis(1), Duration.ofMillis(20));
+            .withDirtyExpire(Duration.ofHours(1)).withRetryBackoff(Duration.ofMillis(1), Duration.ofMillis(20))
+            .withDrainTimeout(Duration.ofSeconds(5));
+
+    /** The production defaults, except that a broken cache fails a test's close() in seconds, not minutes. */
+    static final CacheTuning DEFAULTS = CacheTuning.DEFAULT.withDrainTimeout(Duration.ofSeconds(5));
 
     private CacheTestSupport() {
     }

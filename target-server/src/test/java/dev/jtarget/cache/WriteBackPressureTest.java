@@ -69,7 +69,7 @@ class WriteBackPressureTest {
     @Test
     void writeLargerThanTheWholeArenaGetsThroughInSteps() {
         RecordingBackend disk = new RecordingBackend(LUN_BYTES, BLOCK, 200);
-        BlockBackend lun = lun(disk, 16, CacheTuning.DEFAULT);
+        BlockBackend lun = lun(disk, 16, CacheTestSupport.DEFAULTS);
         byte[] data = pattern(40 * PAGE, 5);
 
         join(lun.write(PAGE, buffers(data), false));
@@ -125,7 +125,7 @@ class WriteBackPressureTest {
     @Test
     void manyConcurrentWritersThroughATinyArenaAllLandIntact() {
         RecordingBackend disk = new RecordingBackend(LUN_BYTES, BLOCK, 300);
-        BlockBackend lun = lun(disk, 8, CacheTuning.DEFAULT);
+        BlockBackend lun = lun(disk, 8, CacheTestSupport.DEFAULTS);
         List<CompletableFuture<Void>> writes = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             int page = (i * 37) % 256;
