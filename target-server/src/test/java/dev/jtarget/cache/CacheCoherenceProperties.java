@@ -41,7 +41,7 @@ class CacheCoherenceProperties {
     private static final int MAX_BLOCKS_PER_OP = 24;
     private static final int MAX_IN_FLIGHT = 12;
 
-    sealed interface Op permits Write, Read, Flush, Discard, Settle {
+    sealed interface Op permits Write, Read, Flush, Discard, Settle, Fault {
     }
 
     record Write(int block, int count, boolean fua) implements Op {
@@ -60,8 +60,21 @@ class CacheCoherenceProperties {
     record Settle() implements Op {
     }
 
+    /** From now on the backend fails (or accepts again) every write. */
+    record Fault(boolean failing) implements Op {
+    }
+
     @Provide
     Arbitrary<List<Op>> operations() {
+        return operations(0);
+    }
+
+    @Provide
+    Arbitrary<List<Op>> operationsWithFaults() {
+        return operations(1);
+    }
+
+    private static Arbitrary<List<Op>> operations(int faultFrequency) {
         Arbitrary<Integer> block = Arbitraries.integers().between(0, BLOCKS - 1);
         Arbitrary<Integer> count = Arbitraries.integers().between(1, MAX_BLOCKS_PER_OP);
         Arbitrary<Op> write = Combinators.combine(block, count, Arbitraries.integers().between(0, 4))
@@ -74,14 +87,28 @@ class CacheCoherenceProperties {
                 Tuple.of(5, read),
                 Tuple.of(1, Arbitraries.just(new Flush())),
                 Tuple.of(1, discard),
-                Tuple.of(1, Arbitraries.just(new Settle())));
+                Tuple.of(1, Arbitraries.just(new Settle())),
+                Tuple.of(faultFrequency, Arbitraries.of(true, false).map(Fault::new)));
         return op.list().ofMinSize(1).ofMaxSize(120);
     }
 
     @Property(tries = 60, shrinking = ShrinkingMode.OFF)
     void readsAndSyncsOnlySeeDataTheyMaySee(@ForAll("operations") List<Op> operations) {
+        run(operations, false);
+    }
+
+    /**
+     * With write-back failing at times: flushes and FUA writes may fail then, reads must stay coherent (failed data
+     * stays cached), and once the backend heals a flush must get everything there.
+     */
+    @Property(tries = 30, shrinking = ShrinkingMode.OFF)
+    void failingWriteBackLosesNothing(@ForAll("operationsWithFaults") List<Op> operations) {
+        run(operations, true);
+    }
+
+    private static void run(List<Op> operations, boolean faults) {
         RecordingBackend disk = new RecordingBackend(BLOCKS * BLOCK, BLOCK, 400);
-        Oracle oracle = new Oracle();
+        Oracle oracle = new Oracle(faults);
         try (WriteBackCache cache = new WriteBackCache(8 * PAGE, 2, CacheTestSupport.DEFAULTS)) {
             BlockBackend lun = cache.attach(disk, "model");
             Deque<CompletableFuture<?>> inFlight = new ArrayDeque<>();
@@ -96,24 +123,32 @@ class CacheCoherenceProperties {
                         inFlight.forEach(CacheTestSupport::join);
                         inFlight.clear();
                     }
+                    case Fault f -> disk.failWrites(f.failing);
                 }
                 while (inFlight.size() > MAX_IN_FLIGHT) {
                     join(inFlight.poll());
                 }
             }
             inFlight.forEach(CacheTestSupport::join);
+            disk.failWrites(false);
+            oracle.faults = false; // healed: this flush must succeed
             join(oracle.flush(lun, disk));
             join(oracle.read(lun, new Read(0, BLOCKS)));
         }
         assertEquals(List.of(), List.copyOf(oracle.violations));
     }
 
-    /** When each write started and ended, per block, and what reads and syncs may therefore show. */
+    /**
+     * When each write started and ended, per block, and what reads and syncs may therefore show. Its futures never
+     * fail: unexpected failures are recorded as violations, so that a run always finishes and reports them all.
+     */
     private static final class Oracle {
         private final AtomicLong clock = new AtomicLong();
         /** Per block: the writes (discards included) that touched it; the first is the zero-filled initial state. */
         private final List<List<Version>> versions = new ArrayList<>();
         final Queue<String> violations = new ConcurrentLinkedQueue<>();
+        /** Whether the backend may be failing, so that flushes and FUA writes may fail. */
+        volatile boolean faults;
 
         /** A write's id, whether it wrote zeros, and its start and end times; end is MAX_VALUE while in flight. */
         private static final class Version {
@@ -129,7 +164,8 @@ class CacheCoherenceProperties {
             }
         }
 
-        Oracle() {
+        Oracle(boolean faults) {
+            this.faults = faults;
             Version initial = new Version(0, true, -2);
             initial.end = -1;
             for (int b = 0; b < BLOCKS; b++) {
@@ -146,14 +182,14 @@ class CacheCoherenceProperties {
             }
             Version version = started(id, false, op.block, op.count);
             return lun.write((long) op.block * BLOCK, buffers(data), op.fua).whenComplete((ignored, failure) -> {
-                ended(version, failure, "write " + op);
+                ended(version, failure, "write " + op, op.fua);
                 if (op.fua && failure == null) {
                     // FUA: durable on completion, unless superseded by what may legitimately be newer.
                     long after = clock.incrementAndGet();
                     byte[] durable = Arrays.copyOfRange(disk.durable(), op.block * BLOCK, (op.block + op.count) * BLOCK);
                     check("durable after FUA " + op, durable, op.block, after, after);
                 }
-            });
+            }).exceptionally(failure -> null);
         }
 
         CompletableFuture<Void> discard(BlockBackend lun, int id, Discard op) {
@@ -162,7 +198,8 @@ class CacheCoherenceProperties {
             long length = (long) op.count * BLOCK;
             CompletableFuture<Void> done = op.zeroes ? lun.writeZeroes(offset, length, false)
                     : lun.discard(offset, length);
-            return done.whenComplete((ignored, failure) -> ended(version, failure, "discard " + op));
+            return done.whenComplete((ignored, failure) -> ended(version, failure, "discard " + op, false))
+                    .exceptionally(failure -> null);
         }
 
         CompletableFuture<Void> read(BlockBackend lun, Read op) {
@@ -174,18 +211,20 @@ class CacheCoherenceProperties {
                     return;
                 }
                 check("read " + op, destination.array(), op.block, start, clock.incrementAndGet());
-            });
+            }).exceptionally(failure -> null);
         }
 
         CompletableFuture<Void> flush(BlockBackend lun, RecordingBackend disk) {
             long start = clock.incrementAndGet();
             return lun.flush().whenComplete((ignored, failure) -> {
                 if (failure != null) {
-                    violations.add("flush failed: " + failure);
+                    if (!faults) {
+                        violations.add("flush failed: " + failure);
+                    }
                     return;
                 }
                 check("durable after flush", disk.durable(), 0, start, clock.incrementAndGet());
-            });
+            }).exceptionally(failure -> null);
         }
 
         private Version started(int id, boolean zero, int block, int count) {
@@ -198,9 +237,11 @@ class CacheCoherenceProperties {
             return version;
         }
 
-        private void ended(Version version, Throwable failure, String what) {
-            version.end = clock.incrementAndGet();
-            if (failure != null) {
+        /** A failed write may or may not have happened: it stays "in flight" forever, never superseding others. */
+        private void ended(Version version, Throwable failure, String what, boolean mayFail) {
+            if (failure == null) {
+                version.end = clock.incrementAndGet();
+            } else if (!(faults && mayFail)) {
                 violations.add(what + " failed: " + failure);
             }
         }
