@@ -343,11 +343,19 @@ final class LunCache {
         return false;
     }
 
-    /** Forgets every cached block in {@code [from, to)}; none of them may be in flight. */
-    void dropRangeLocked(long from, long to, Outbox outbox) {
+    /**
+     * Forgets every cached block in {@code [from, to)}; none of them may be in flight.
+     *
+     * @return the oldest epoch of the data dropped, or {@link Long#MAX_VALUE} when nothing was cached
+     */
+    long dropRangeLocked(long from, long to, Outbox outbox) {
+        long oldest = Long.MAX_VALUE;
         for (int page : pagesInRangeLocked(from, to)) {
             long valid = table.validBlocks(page);
             long dropped = valid & blocksInRange(page, from, to);
+            if (dropped != 0) {
+                oldest = Math.min(oldest, table.epoch(page));
+            }
             if (dropped == valid) {
                 releaseLocked(page, outbox);
             } else {
@@ -355,6 +363,7 @@ final class LunCache {
                 validBlocks -= Long.bitCount(dropped);
             }
         }
+        return oldest;
     }
 
     /** Takes an indexed page out of the cache and frees it. */

@@ -13,15 +13,15 @@ import java.util.function.Supplier;
  * passed-through request finishes.
  *
  * <ul>
- *   <li>A <b>flush</b> waits until no dirty page of its epoch or older is left and every pass-through that started
- *       before it has finished, then flushes the backend (SBC-3 5.22: SYNCHRONIZE CACHE makes every write completed
- *       before it durable).</li>
+ *   <li>A <b>flush</b> waits until no dirty page of its epoch or older is left, then flushes the backend (SBC-3 5.22:
+ *       SYNCHRONIZE CACHE makes every write completed before it durable).</li>
  *   <li>A <b>range</b> wait (a FUA write over cached data) waits until the pages of its range from its epoch or older are
  *       written back — it writes them itself rather than waiting for the flushers — then flushes the backend.</li>
  *   <li>A <b>pass-through</b> drops the cached blocks of its range and hands the request to the backend, but only once
  *       no write-back of that range is in flight, so old data can never land on top of a discard. Until it finishes,
  *       flushers leave its range alone and reads of it wait (they could otherwise see data older than the dropped
- *       blocks).</li>
+ *       blocks). Dropped data counts as pending for flush and range waits until the pass-through has finished: the
+ *       backend then holds the discard, not yet the data, so a sync in between would make neither durable.</li>
  * </ul>
  *
  * A write-back failure fails every flush and range wait that needed the failed data.
@@ -32,7 +32,7 @@ final class SyncWaiters {
     private final List<RangeWaiter> ranges = new ArrayList<>();
     private final List<Passthrough> passthroughs = new ArrayList<>();
 
-    private record FlushWaiter(long epoch, Passthrough[] passthroughsBefore, CompletableFuture<Void> future) {
+    private record FlushWaiter(long epoch, CompletableFuture<Void> future) {
     }
 
     private record RangeWaiter(long from, long to, long epoch, CompletableFuture<Void> future) {
@@ -48,7 +48,8 @@ final class SyncWaiters {
         /** What the caller gets: the backend's answer. */
         final CompletableFuture<Void> result = new CompletableFuture<>();
         private boolean issued;
-        private boolean done;
+        /** The oldest epoch of the cached data this pass-through dropped. */
+        private long droppedEpoch = Long.MAX_VALUE;
 
         private Passthrough(long from, long to, Supplier<CompletableFuture<Void>> operation) {
             this.from = from;
@@ -75,8 +76,7 @@ final class SyncWaiters {
         if (lun.failedPages > 0) {
             lun.retryNowLocked(); // a SYNCHRONIZE CACHE retries pinned data at once instead of after the backoff
         }
-        FlushWaiter waiter = new FlushWaiter(epoch, passthroughs.toArray(new Passthrough[0]),
-                new CompletableFuture<>());
+        FlushWaiter waiter = new FlushWaiter(epoch, new CompletableFuture<>());
         flushes.add(waiter);
         evaluateLocked(outbox);
         outbox.wakeFlushers();
@@ -120,14 +120,14 @@ final class SyncWaiters {
     void evaluateLocked(Outbox outbox) {
         for (Passthrough passthrough : passthroughs) {
             if (!passthrough.issued && !lun.writeBackInFlightLocked(passthrough.from, passthrough.to)) {
-                lun.dropRangeLocked(passthrough.from, passthrough.to, outbox);
+                passthrough.droppedEpoch = lun.dropRangeLocked(passthrough.from, passthrough.to, outbox);
                 passthrough.issued = true;
                 outbox.later(() -> issue(passthrough));
             }
         }
         for (Iterator<FlushWaiter> it = flushes.iterator(); it.hasNext(); ) {
             FlushWaiter waiter = it.next();
-            if (lun.epochs.oldest() > waiter.epoch && allDone(waiter.passthroughsBefore)) {
+            if (lun.epochs.oldest() > waiter.epoch && !droppedInFlightLocked(waiter.epoch, 0, Long.MAX_VALUE)) {
                 it.remove();
                 outbox.later(() -> flushBackendThenComplete(waiter.future));
             }
@@ -146,7 +146,7 @@ final class SyncWaiters {
                     }
                 }
             }
-            if (!waiting) {
+            if (!waiting && !droppedInFlightLocked(waiter.epoch, waiter.from, waiter.to)) {
                 it.remove();
                 outbox.later(() -> flushBackendThenComplete(waiter.future));
             } else if (count > 0) {
@@ -197,13 +197,14 @@ final class SyncWaiters {
         outbox.later(() -> future.completeExceptionally(error));
     }
 
-    private static boolean allDone(Passthrough[] passthroughs) {
+    /** Whether a pass-through still in flight dropped cached data of {@code epoch} or older in {@code [from, to)}. */
+    private boolean droppedInFlightLocked(long epoch, long from, long to) {
         for (Passthrough passthrough : passthroughs) {
-            if (!passthrough.done) {
-                return false;
+            if (passthrough.droppedEpoch <= epoch && passthrough.from < to && from < passthrough.to) {
+                return true;
             }
         }
-        return true;
+        return false;
     }
 
     private void issue(Passthrough passthrough) {
@@ -211,7 +212,6 @@ final class SyncWaiters {
             Outbox outbox = new Outbox();
             lun.lock.lock();
             try {
-                passthrough.done = true;
                 passthroughs.remove(passthrough);
                 evaluateLocked(outbox);
                 outbox.wakeFlushers(); // pages of its range written meanwhile may be written back now

@@ -239,6 +239,26 @@ class CachedBackendTest {
     }
 
     @Test
+    void fuaWriteWhoseCachedDataALaterDiscardDroppedWaitsForTheDiscard() {
+        disk.hold();
+        disk.holdDiscards();
+        write(lun, 0, pattern(PAGE, 1));
+        lun.flush();
+        await(() -> disk.held() == 1, "the page is being written back");
+        CompletableFuture<Void> fua = lun.write(BLOCK, buffers(pattern(BLOCK, 2)), true); // lands on a blocked copy
+        CompletableFuture<Void> discarded = lun.discard(0, PAGE); // waits for the write-back, then drops the copy
+
+        disk.releaseWrites();
+        await(() -> disk.held() == 1, "the discard reached the backend");
+
+        assertFalse(fua.isDone(), "neither the FUA data nor the discard is durable yet");
+        disk.release();
+        join(discarded);
+        join(fua);
+        assertArrayEquals(new byte[PAGE], slice(disk.durable(), 0, PAGE));
+    }
+
+    @Test
     void fuaWriteWaitsForItsOwnDataEvenAfterALaterWriteCopiedThePage() {
         write(lun, 0, pattern(PAGE, 1));
         write(lun, 5 * PAGE, pattern(PAGE, 5));

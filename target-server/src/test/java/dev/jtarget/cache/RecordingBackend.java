@@ -25,11 +25,14 @@ final class RecordingBackend implements BlockBackend {
     record Write(long offset, byte[] data, boolean fua) {
     }
 
+    private record Held(boolean write, Runnable completion) {
+    }
+
     private final int blockSize;
     private final byte[] image;
     private final byte[] durable;
     private final List<Write> writes = new ArrayList<>();
-    private final List<Runnable> held = new ArrayList<>();
+    private final List<Held> held = new ArrayList<>();
     private final ScheduledExecutorService executor;
     private final long maxDelayMicros;
     private final AtomicInteger flushes = new AtomicInteger();
@@ -69,14 +72,28 @@ final class RecordingBackend implements BlockBackend {
 
     /** Lets held requests complete, in the order they were issued, and stops holding. */
     void release() {
-        List<Runnable> now;
+        release(true, true);
+    }
+
+    /** Lets held writes complete and stops holding writes; discards stay held. */
+    void releaseWrites() {
+        release(true, false);
+    }
+
+    private void release(boolean writes, boolean discards) {
+        List<Held> now = new ArrayList<>();
         synchronized (this) {
-            holdingWrites = false;
-            holdingDiscards = false;
-            now = new ArrayList<>(held);
-            held.clear();
+            holdingWrites &= !writes;
+            holdingDiscards &= !discards;
+            for (var it = held.iterator(); it.hasNext(); ) {
+                Held request = it.next();
+                if (request.write ? writes : discards) {
+                    now.add(request);
+                    it.remove();
+                }
+            }
         }
-        now.forEach(Runnable::run);
+        now.forEach(request -> request.completion.run());
     }
 
     /** Requests issued and held so far. */
@@ -86,6 +103,10 @@ final class RecordingBackend implements BlockBackend {
 
     void failWrites(boolean fail) {
         failWrites = fail;
+    }
+
+    boolean failingWrites() {
+        return failWrites;
     }
 
     synchronized List<Write> writes() {
@@ -216,7 +237,7 @@ final class RecordingBackend implements BlockBackend {
     private void holdOrRun(Runnable completion, boolean write) {
         synchronized (this) {
             if (write ? holdingWrites : holdingDiscards) {
-                held.add(completion);
+                held.add(new Held(write, completion));
                 return;
             }
         }
