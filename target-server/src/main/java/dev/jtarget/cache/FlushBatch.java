@@ -12,7 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * A set of one LUN's dirty pages written back together. Pages are taken oldest first from the dirty list, each
  * together with its dirty neighbours, so that adjacent pages go out as one large gathered write; the writes are issued
  * in ascending LBA order (one elevator sweep). Taking a page marks it in flight, which freezes it until
- * {@link LunCache#completeWriteBack} settles the batch. A batch needs no arena memory: it writes from the pages it took.
+ * {@link LunWriteBack#complete} settles the batch. A batch needs no arena memory: it writes from the pages it took.
  */
 final class FlushBatch {
     /** Why a flusher writes a LUN back, in priority order. */
@@ -191,7 +191,7 @@ final class FlushBatch {
     /** Hands the writes to the backend; the last one to finish settles the batch. Call without holding locks. */
     void issue() {
         if (writes.isEmpty()) {
-            lun.completeWriteBack(this);
+            lun.writeBack.complete(this);
             return;
         }
         for (int i = 0; i < writes.size(); i++) {
@@ -213,7 +213,7 @@ final class FlushBatch {
         }
         // The decrement publishes this thread's marks to whoever settles the batch.
         if (remaining.decrementAndGet() == 0) {
-            lun.completeWriteBack(this);
+            lun.writeBack.complete(this);
         }
     }
 

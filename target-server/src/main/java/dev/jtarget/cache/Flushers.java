@@ -114,9 +114,9 @@ final class Flushers {
         for (LunCache lun : cache.luns()) {
             lun.lock.lock();
             try {
-                FlushBatch.Mode mode = lun.flushModeLocked(now, aboveBackground);
+                FlushBatch.Mode mode = lun.writeBack.flushModeLocked(now, aboveBackground);
                 if (mode != null) {
-                    candidates.add(new Candidate(lun, mode, now - lun.oldestDirtySinceLocked()));
+                    candidates.add(new Candidate(lun, mode, lun.writeBack.oldestAgeLocked(now)));
                 }
             } finally {
                 lun.lock.unlock();
@@ -143,7 +143,7 @@ final class Flushers {
         for (LunCache lun : cache.luns()) {
             lun.lock.lock();
             try {
-                wait = Math.min(wait, lun.nextDueLocked(now));
+                wait = Math.min(wait, lun.writeBack.nextDueLocked(now));
             } finally {
                 lun.lock.unlock();
             }

@@ -5,13 +5,12 @@ import dev.jtarget.backend.BlockBackend;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * One LUN's share of the cache: its dirty index, dirty list, sync epochs and write-back health, and the page
- * operations on them. Everything here runs under {@link #lock} (methods ending in {@code Locked}); the caller turns
- * what must happen afterwards into an {@link Outbox}.
+ * One LUN's share of the cache: its dirty index, dirty list and sync epochs, and the page operations on them (its
+ * write-back progress is in {@link LunWriteBack}, what waits on it in {@link SyncWaiters}). Everything here runs under
+ * {@link #lock} (methods ending in {@code Locked}); the caller turns what must happen afterwards into an
+ * {@link Outbox}.
  *
  * <p>The LUN is cut into page-sized slots ("LUN pages"); a cached slot maps to one arena page whose valid-block mask
  * says which of its blocks hold data. A page never changes while a backend write of it is in flight: a write landing
@@ -20,8 +19,6 @@ import org.slf4j.LoggerFactory;
  * block synchronized by SYNCHRONIZE CACHE intact even while later, unsynchronized writes to it are being flushed.
  */
 final class LunCache {
-    private static final Logger log = LoggerFactory.getLogger(LunCache.class);
-
     final WriteBackCache cache;
     final BlockBackend backend;
     final String name;
@@ -43,10 +40,8 @@ final class LunCache {
     long currentEpoch = 1;
     private int[] scratch = new int[64];
 
+    final LunWriteBack writeBack;
     int failedPages;
-    BackendException lastError;
-    private int consecutiveFailures;
-    private long retryAtNanos;
     int queuedWrites;
     boolean closing;
     /** Closed although the backend refused data: whatever is still cached is dropped as soon as it settles. */
@@ -61,9 +56,6 @@ final class LunCache {
     long writeThroughs;
     long writersWaited;
     long writersThrottled;
-    private long flushedBytes;
-    private long flushWrites;
-    private long backendErrors;
 
     LunCache(WriteBackCache cache, BlockBackend backend, String name) {
         this.cache = cache;
@@ -75,6 +67,7 @@ final class LunCache {
         this.index = new PageIndex(table);
         this.dirty = new DirtyList(table);
         this.waiters = new SyncWaiters(this);
+        this.writeBack = new LunWriteBack(this);
         this.pageSize = arena.pageSize();
         this.pageShift = Integer.numberOfTrailingZeros(pageSize);
         this.blockSize = backend.blockSize();
@@ -209,7 +202,7 @@ final class LunCache {
      * Replaces in-flight page {@code old} in the index by a copy in {@code fresh} that the write can change. The copy
      * joins the current epoch for its new data; the old page keeps its epoch until its write completes, when it either
      * lands (the copy then only holds newer data) or fails (the copy inherits the old epoch, see
-     * {@link #completeWriteBack}).
+     * {@link LunWriteBack#complete}).
      */
     private int copyOnWriteLocked(int old, int fresh, long blocks, long now) {
         long oldValid = table.validBlocks(old);
@@ -376,7 +369,7 @@ final class LunCache {
         freeLocked(page, outbox);
     }
 
-    private void freeLocked(int page, Outbox outbox) {
+    void freeLocked(int page, Outbox outbox) {
         arena.free(page);
         pagesHeld--;
         outbox.pagesFreed();
@@ -395,127 +388,6 @@ final class LunCache {
     }
 
     /**
-     * Settles a finished write-back: written pages leave the cache, failed ones stay pinned and go back on the dirty
-     * list for a retry after a backoff, and old copies make way for the newer copies blocked behind them.
-     */
-    void completeWriteBack(FlushBatch batch) {
-        Outbox outbox = new Outbox();
-        lock.lock();
-        try {
-            long now = System.nanoTime();
-            for (int i = 0; i < batch.pageCount(); i++) {
-                int page = batch.page(i);
-                boolean failed = batch.failed(i);
-                table.clear(page, PageTable.IN_FLIGHT);
-                if (failed) {
-                    waiters.writeBackFailedLocked(table.lunPage(page), table.epoch(page), batch.failure(), outbox);
-                }
-                if (table.has(page, PageTable.DETACHED)) {
-                    settleDetachedLocked(page, failed, outbox);
-                } else if (failed) {
-                    markFailedLocked(page, true);
-                    dirty.append(page);
-                } else {
-                    releaseLocked(page, outbox);
-                }
-            }
-            flushedBytes += batch.bytesWritten();
-            flushWrites += batch.writeCount();
-            int failedWrites = batch.failedWrites();
-            if (failedWrites > 0) {
-                backendErrors += failedWrites;
-                lastError = Failures.asBackendException(batch.failure(), BackendException.Kind.WRITE_ERROR);
-                consecutiveFailures++;
-                long backoff = backoffNanos();
-                retryAtNanos = now + backoff;
-                if (consecutiveFailures == 1) {
-                    log.warn("{}: write-back to {} failed ({}); {} pages pinned, retrying with backoff up to {} ms", name,
-                            backend.describe(), lastError.getMessage(), failedPages,
-                            tuning.retryBackoffMax().toMillis());
-                }
-            } else if (consecutiveFailures > 0 && failedPages == 0) {
-                log.info("{}: write-back to {} works again after {} failed attempts", name, backend.describe(),
-                        consecutiveFailures);
-                consecutiveFailures = 0;
-            }
-            if (abandoned) {
-                releaseSettledLocked(outbox);
-            }
-            waiters.evaluateLocked(outbox);
-            if (waiters.urgentLocked() || dirty.size() > 0) {
-                outbox.wakeFlushers();
-            }
-        } finally {
-            lock.unlock();
-        }
-        outbox.run(cache);
-        batch.done().complete(null);
-    }
-
-    /** An old copy's write finished; the newer copy in the index may now be written back in its turn. */
-    private void settleDetachedLocked(int old, boolean failed, Outbox outbox) {
-        int successor = index.get(table.lunPage(old));
-        if (failed) {
-            // The copy holds the old data too, so it now carries the old data's epoch, age and failure.
-            epochs.decrement(table.epoch(successor));
-            table.epoch(successor, table.epoch(old));
-            table.dirtySince(successor, Math.min(table.dirtySince(old), table.dirtySince(successor)));
-            markFailedLocked(successor, true);
-        } else {
-            epochs.decrement(table.epoch(old));
-        }
-        markFailedLocked(old, false);
-        freeLocked(old, outbox);
-        table.clear(successor, PageTable.BLOCKED);
-        dirty.append(successor);
-    }
-
-    /** Whether write-back of this LUN pauses after failures (flushers skip it until the backoff ends). */
-    boolean backingOffLocked(long now) {
-        return consecutiveFailures > 0 && retryAtNanos - now > 0;
-    }
-
-    void retryNowLocked() {
-        retryAtNanos = System.nanoTime();
-    }
-
-    /** When this LUN wants a flusher next without being woken: its oldest data expires or its backoff ends. */
-    long nextDueLocked(long now) {
-        if (dirty.size() == 0) {
-            return Long.MAX_VALUE;
-        }
-        if (backingOffLocked(now)) {
-            return retryAtNanos - now;
-        }
-        return table.dirtySince(dirty.head()) + tuning.dirtyExpire().toNanos() - now;
-    }
-
-    /** Why a flusher should write this LUN back now, or null. */
-    FlushBatch.Mode flushModeLocked(long now, boolean aboveBackground) {
-        if (dirty.size() == 0 || backingOffLocked(now)) {
-            return null;
-        }
-        if (waiters.urgentLocked()) {
-            return FlushBatch.Mode.URGENT;
-        }
-        if (now - table.dirtySince(dirty.head()) >= tuning.dirtyExpire().toNanos()) {
-            return FlushBatch.Mode.EXPIRED;
-        }
-        return aboveBackground ? FlushBatch.Mode.BACKGROUND : null;
-    }
-
-    /** The age of this LUN's oldest waiting data, for choosing between LUNs. */
-    long oldestDirtySinceLocked() {
-        return dirty.size() == 0 ? Long.MAX_VALUE : table.dirtySince(dirty.head());
-    }
-
-    private long backoffNanos() {
-        long min = Math.max(1, tuning.retryBackoffMin().toNanos());
-        int doublings = Math.min(consecutiveFailures - 1, 30);
-        return Math.min(tuning.retryBackoffMax().toNanos(), min << doublings);
-    }
-
-    /**
      * Gives up on data the backend refuses (a close that timed out): fails its waiters and frees every page not in
      * flight; pages in flight are freed when their writes settle.
      */
@@ -526,7 +398,7 @@ final class LunCache {
         releaseSettledLocked(outbox);
     }
 
-    private void releaseSettledLocked(Outbox outbox) {
+    void releaseSettledLocked(Outbox outbox) {
         int[] all = new int[index.size()];
         int[] count = {0};
         index.forEach(page -> all[count[0]++] = page);
@@ -549,7 +421,7 @@ final class LunCache {
     CacheStatistics statisticsLocked(long now) {
         return new CacheStatistics(name, now, arena.capacityBytes(), (long) pagesHeld * pageSize, dirtyBytesLocked(),
                 (long) failedPages * pageSize, writes, writtenBytes, absorbedBytes, writeThroughs, writersWaited,
-                writersThrottled, flushedBytes, flushWrites, backendErrors);
+                writersThrottled, writeBack.flushedBytes, writeBack.flushWrites, writeBack.backendErrors);
     }
 
     /** Bits {@code [first, end)} of a block mask. */

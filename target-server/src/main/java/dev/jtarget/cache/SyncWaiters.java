@@ -74,7 +74,7 @@ final class SyncWaiters {
     CompletableFuture<Void> addFlushLocked(Outbox outbox) {
         long epoch = lun.currentEpoch++;
         if (lun.failedPages > 0) {
-            lun.retryNowLocked(); // a SYNCHRONIZE CACHE retries pinned data at once instead of after the backoff
+            lun.writeBack.retryNowLocked(); // a SYNCHRONIZE CACHE retries pinned data at once instead of after the backoff
         }
         FlushWaiter waiter = new FlushWaiter(epoch, new CompletableFuture<>());
         flushes.add(waiter);
