@@ -28,6 +28,13 @@ final class FlushBatch {
     private record Write(long offset, int bytes, ByteBuffer[] parts, int firstPage, int lastPage) {
     }
 
+    /**
+     * The most a flusher takes at once. Taking and settling pages happens under the LUN's lock, which writers on the
+     * event loops need too; 8 MiB keeps that to about a tenth of a millisecond, and is still 4 GB/s per flusher over a
+     * backend with 2 ms latency.
+     */
+    private static final int MAX_BATCH_BYTES = 8 << 20;
+
     private final LunCache lun;
     private final int[] pages;
     private final int pageCount;
@@ -42,7 +49,8 @@ final class FlushBatch {
     static FlushBatch takeLocked(LunCache lun, Mode mode, long now) {
         Collector collector = new Collector(lun);
         long expiredBefore = now - lun.tuning.dirtyExpire().toNanos();
-        while (collector.groupCount < lun.tuning.maxBatchWrites()) {
+        int maxPages = Math.max(1, MAX_BATCH_BYTES / lun.pageSize);
+        while (collector.groupCount < lun.tuning.maxBatchWrites() && collector.pageCount < maxPages) {
             int seed = lun.dirty.head();
             while (seed != PageTable.NONE && lun.waiters.holdsLocked(seed)) {
                 seed = lun.dirty.next(seed);

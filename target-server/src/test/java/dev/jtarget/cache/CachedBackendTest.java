@@ -335,6 +335,22 @@ class CachedBackendTest {
     }
 
     @Test
+    void lunWith4KiBlocksCachesWholePagesAndAbsorbsOverwrites() {
+        RecordingBackend bigBlocks = new RecordingBackend(LUN_BYTES, PAGE);
+        BlockBackend lun4k = cache.attach(bigBlocks, "lun4k");
+        write(lun4k, 0, pattern(3 * PAGE, 1));
+        write(lun4k, PAGE, pattern(PAGE, 2));
+
+        byte[] expected = pattern(3 * PAGE, 1);
+        System.arraycopy(pattern(PAGE, 2), 0, expected, PAGE, PAGE);
+        assertArrayEquals(expected, read(lun4k, 0, 3 * PAGE));
+        assertEquals(PAGE, ((CachedBackend) lun4k).statistics().absorbedBytes());
+        join(lun4k.flush());
+        assertArrayEquals(expected, slice(bigBlocks.durable(), 0, 3 * PAGE));
+        assertEquals(1, bigBlocks.writes().size());
+    }
+
+    @Test
     void misalignedOrOutOfRangeRequestsFailWithoutTouchingTheCache() {
         BackendException misaligned = assertInstanceOf(BackendException.class,
                 lun.write(100, buffers(new byte[BLOCK]), false).exceptionNow());
