@@ -1,5 +1,6 @@
 package dev.jtarget.server;
 
+import dev.jtarget.cache.WriteBackCache;
 import dev.jtarget.config.LunConfig;
 import dev.jtarget.config.PortalConfig;
 import dev.jtarget.config.ServerConfig;
@@ -50,6 +51,7 @@ public final class TargetServer implements AutoCloseable {
     private static final int MAX_SESSIONS = 4096;
 
     private final Map<String, ScsiTargetDevice> devices;
+    private final WriteBackCache cache;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup ioGroup;
     private final ChannelGroup channels = new DefaultChannelGroup("jtarget", GlobalEventExecutor.INSTANCE);
@@ -57,21 +59,30 @@ public final class TargetServer implements AutoCloseable {
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean closing;
 
-    private TargetServer(Map<String, ScsiTargetDevice> devices, EventLoopGroup bossGroup, EventLoopGroup ioGroup) {
+    private TargetServer(Map<String, ScsiTargetDevice> devices, WriteBackCache cache, EventLoopGroup bossGroup,
+                         EventLoopGroup ioGroup) {
         this.devices = devices;
+        this.cache = cache;
         this.bossGroup = bossGroup;
         this.ioGroup = ioGroup;
     }
 
     public static TargetServer start(ServerConfig config) throws Exception {
-        Map<String, ScsiTargetDevice> devices = openDevices(config);
+        WriteBackCache cache = new WriteBackCache(config.cache().arenaBytes(), config.cache().flushers());
+        Map<String, ScsiTargetDevice> devices;
+        try {
+            devices = openDevices(config, cache);
+        } catch (Exception e) {
+            cache.close();
+            throw e;
+        }
         ServerContext context = new ServerContext(config.targets(), devices, config.portals(),
                 new SessionRegistry(MAX_SESSIONS), TargetLimits.DEFAULTS, LOGIN_TIMEOUT, NOP_INTERVAL,
                 NOP_TIMEOUT);
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, Transport.ioHandlerFactory());
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Transport.ioHandlerFactory());
-        TargetServer server = new TargetServer(devices, boss, io);
+        TargetServer server = new TargetServer(devices, cache, boss, io);
         try {
             server.listen(config.portals(), context);
         } catch (Exception e) {
@@ -82,14 +93,26 @@ public final class TargetServer implements AutoCloseable {
         return server;
     }
 
-    private static Map<String, ScsiTargetDevice> openDevices(ServerConfig config) throws Exception {
+    /**
+     * Every LUN goes through the shared write-back cache. A LUN with write-cache off still does: the SCSI layer then
+     * marks every write FUA, which the cache writes through, and MODE SELECT can switch WCE on later.
+     */
+    private static Map<String, ScsiTargetDevice> openDevices(ServerConfig config, WriteBackCache cache)
+            throws Exception {
         Map<String, ScsiTargetDevice> devices = new LinkedHashMap<>();
         List<BlockBackend> opened = new ArrayList<>();
         try {
             for (TargetConfig target : config.targets()) {
                 List<LogicalUnit> units = new ArrayList<>();
                 for (LunConfig lun : target.luns()) {
-                    BlockBackend backend = Backends.open(lun, config.baseDir());
+                    BlockBackend raw = Backends.open(lun, config.baseDir());
+                    BlockBackend backend;
+                    try {
+                        backend = cache.attach(raw, target.name() + "/lun" + lun.id());
+                    } catch (RuntimeException e) {
+                        raw.close();
+                        throw e;
+                    }
                     opened.add(backend);
                     units.add(LogicalUnit.create(target.name(), lun, backend));
                     log.info("{} LUN {}: {} ({} bytes, {}-byte blocks, write cache {}{})", target.name(), lun.id(),
@@ -174,6 +197,7 @@ public final class TargetServer implements AutoCloseable {
                 }
                 entry.getValue().close();
             }
+            cache.close();
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
             log.info("shutdown complete");
