@@ -32,6 +32,11 @@ final class ScsiCommandFlow {
      * bounded by this and per session by this times the command window.
      */
     static final int MAX_TRANSFER_LENGTH = 32 << 20;
+    /**
+     * Immediate commands bypass the command window (RFC 7143 §3.2.2.1), so without a cap of their own an initiator
+     * could start any number of tasks. The RFC asks a target to take at least one at a time; more are rejected.
+     */
+    static final int MAX_IMMEDIATE_TASKS = 8;
 
     private final IscsiConnection connection;
     private final IscsiSession session;
@@ -57,6 +62,10 @@ final class ScsiCommandFlow {
         }
         if (session.tasks.containsKey(itt)) {
             reject(TargetPdus.REJECT_TASK_IN_PROGRESS, bhs);
+            return;
+        }
+        if (bhs.immediate() && immediateTasks() >= MAX_IMMEDIATE_TASKS) {
+            reject(TargetPdus.REJECT_IMMEDIATE_COMMAND, bhs);
             return;
         }
         byte[] cdb = cdbOf(pdu);
@@ -116,6 +125,16 @@ final class ScsiCommandFlow {
         if (!task.unsolicitedOpen) {
             issueR2ts(task);
         }
+    }
+
+    private int immediateTasks() {
+        int count = 0;
+        for (ScsiTask task : session.tasks.values()) {
+            if (!task.countsAgainstWindow) {
+                count++;
+            }
+        }
+        return count;
     }
 
     /** The CDB: 16 bytes from the BHS plus, for longer CDBs, the extended-CDB AHS. Null when the AHS is malformed. */
@@ -333,6 +352,19 @@ final class ScsiCommandFlow {
             task.onFinished.add(done);
         } else {
             done.run();
+        }
+    }
+
+    /**
+     * Logout (RFC 7143 §11.14): "the target MUST terminate all pending commands". A task still waiting for Data-Out
+     * ends now without an answer, as none will come after the Logout Request; an executing one finishes on its own.
+     */
+    void terminateTasksAwaitingData() {
+        for (ScsiTask task : new ArrayList<>(session.tasks.values())) {
+            if (task.state == ScsiTask.State.COLLECTING_DATA) {
+                task.aborted = true;
+                abandon(task);
+            }
         }
     }
 

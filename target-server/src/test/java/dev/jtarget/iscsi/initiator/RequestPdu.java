@@ -29,10 +29,6 @@ public final class RequestPdu {
         return bhs;
     }
 
-    public byte[] data() {
-        return data;
-    }
-
     /**
      * The bytes on the wire (RFC 7143 §11.2): BHS with TotalAHSLength and DataSegmentLength filled in, AHS, header
      * digest, data padded to 4 bytes, data digest.

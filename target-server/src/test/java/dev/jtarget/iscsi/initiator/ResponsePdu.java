@@ -13,8 +13,6 @@ import java.util.Map;
  */
 public record ResponsePdu(Bhs bhs, byte[] data) {
     /** Data-In and SCSI Response flags (RFC 7143 §11.4.1, §11.7.1). */
-    public static final int FLAG_FINAL = 0x80;
-    public static final int FLAG_ACKNOWLEDGE = 0x40;
     public static final int FLAG_OVERFLOW = 0x04;
     public static final int FLAG_UNDERFLOW = 0x02;
     public static final int FLAG_STATUS = 0x01;

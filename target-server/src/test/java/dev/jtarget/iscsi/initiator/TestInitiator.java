@@ -28,7 +28,7 @@ public final class TestInitiator implements AutoCloseable {
     public static final int FLAG_FINAL = 0x80;
     public static final int FLAG_READ = 0x40;
     public static final int FLAG_WRITE = 0x20;
-    public static final int LUN_0 = 0;
+    private static final int LUN_0 = 0;
     private static final int TASK_ATTRIBUTE_SIMPLE = 1;
     private static final int LOGIN_TRANSIT = 0x80;
     private static final Duration RESPONSE_WAIT = Duration.ofSeconds(10);
@@ -82,11 +82,11 @@ public final class TestInitiator implements AutoCloseable {
         int itt = nextItt++;
         Map<String, String> first = identity("Normal", targetName);
         first.put("AuthMethod", "CHAP");
-        ResponsePdu response = loginRequest(itt, 0, 1, false, first);
+        ResponsePdu response = loginExchange(itt, 0, 1, false, first);
         if (response.loginStatus() != 0) {
             return response;
         }
-        response = loginRequest(itt, 0, 1, false, Map.of("CHAP_A", "5"));
+        response = loginExchange(itt, 0, 1, false, Map.of("CHAP_A", "5"));
         if (response.loginStatus() != 0) {
             return response;
         }
@@ -96,7 +96,7 @@ public final class TestInitiator implements AutoCloseable {
         Map<String, String> answer = new LinkedHashMap<>();
         answer.put("CHAP_N", user);
         answer.put("CHAP_R", "0x" + HexFormat.of().formatHex(chapResponse(identifier, secret, challengeBytes)));
-        response = loginRequest(itt, 0, 1, true, answer);
+        response = loginExchange(itt, 0, 1, true, answer);
         if (response.loginStatus() != 0) {
             return response;
         }
@@ -147,7 +147,7 @@ public final class TestInitiator implements AutoCloseable {
     }
 
     private ResponsePdu operationalStage(int itt, Map<String, String> keys) {
-        ResponsePdu response = loginRequest(itt, 1, 3, true, keys);
+        ResponsePdu response = loginExchange(itt, 1, 3, true, keys);
         if (response.loginStatus() == 0 && response.entersFullFeaturePhase()) {
             negotiated.putAll(response.textKeys());
             parser.setMaxDataSegmentLength(Integer.parseInt(
@@ -156,7 +156,17 @@ public final class TestInitiator implements AutoCloseable {
         return response;
     }
 
-    private ResponsePdu loginRequest(int itt, int csg, int nsg, boolean transit, Map<String, String> keys) {
+    private ResponsePdu loginExchange(int itt, int csg, int nsg, boolean transit, Map<String, String> keys) {
+        send(loginRequest(itt, csg, nsg, transit, keys));
+        ResponsePdu response = receive();
+        if (!response.is(Opcode.LOGIN_RESPONSE)) {
+            throw new AssertionError("expected a Login Response, got " + response);
+        }
+        return response;
+    }
+
+    /** A Login Request of stage {@code csg}, asking to go to {@code nsg} when {@code transit}; unsent. */
+    public RequestPdu loginRequest(int itt, int csg, int nsg, boolean transit, Map<String, String> keys) {
         Bhs bhs = new Bhs();
         bhs.setOpcode(Opcode.LOGIN_REQUEST);
         bhs.setImmediate(true);
@@ -166,12 +176,7 @@ public final class TestInitiator implements AutoCloseable {
         bhs.setConnectionId(1);
         bhs.setCmdSn(cmdSn);
         bhs.setExpStatSn(expStatSn);
-        send(new RequestPdu(bhs, text(keys)));
-        ResponsePdu response = receive();
-        if (!response.is(Opcode.LOGIN_RESPONSE)) {
-            throw new AssertionError("expected a Login Response, got " + response);
-        }
-        return response;
+        return new RequestPdu(bhs, text(keys));
     }
 
     private static byte[] text(Map<String, String> keys) {
@@ -219,6 +224,14 @@ public final class TestInitiator implements AutoCloseable {
         RequestPdu pdu = command(cdb, FLAG_FINAL, 0, new byte[0]);
         cmdSn--;
         pdu.bhs().setCmdSn(explicitCmdSn);
+        return pdu;
+    }
+
+    /** A SCSI Command with the I bit: it carries the next CmdSN without consuming it (RFC 7143 §3.2.2.1). */
+    public RequestPdu immediateCommand(byte[] cdb, int flags, int expectedLength, byte[] immediateData) {
+        RequestPdu pdu = command(cdb, flags, expectedLength, immediateData);
+        cmdSn--;
+        pdu.bhs().setImmediate(true);
         return pdu;
     }
 

@@ -93,7 +93,8 @@ class ProtocolErrorTest {
         bhs.setImmediate(true);
         bhs.setFlags(0x80 | 1 << 2 | 3);
         bhs.setInitiatorTaskTag(0x4242);
-        RequestPdu login = new RequestPdu(bhs, "InitiatorName=iqn.2026-01.dev.jtarget.test:other\0".getBytes(StandardCharsets.US_ASCII));
+        byte[] text = "InitiatorName=iqn.2026-01.dev.jtarget.test:other\0".getBytes(StandardCharsets.US_ASCII);
+        RequestPdu login = new RequestPdu(bhs, text);
 
         initiator.send(login);
 
