@@ -2,6 +2,7 @@ package dev.jtarget.iscsi.session;
 
 import dev.jtarget.backend.memory.MemoryBackend;
 import dev.jtarget.config.BackendConfig;
+import dev.jtarget.config.ChapCredentials;
 import dev.jtarget.config.LunConfig;
 import dev.jtarget.config.PortalConfig;
 import dev.jtarget.config.TargetConfig;
@@ -32,6 +33,10 @@ import java.util.function.UnaryOperator;
  */
 final class EmbeddedTarget implements AutoCloseable {
     static final String TARGET_NAME = "iqn.2026-01.dev.jtarget.test:disk";
+    /** The same LUN behind a second target that requires CHAP. */
+    static final String CHAP_TARGET_NAME = "iqn.2026-01.dev.jtarget.test:locked";
+    static final String CHAP_USER = "farm";
+    static final String CHAP_SECRET = "twelve-or-more-chars";
     static final int BLOCK_SIZE = 512;
     static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(30);
     static final Duration NOP_INTERVAL = Duration.ofSeconds(15);
@@ -60,11 +65,13 @@ final class EmbeddedTarget implements AutoCloseable {
         backend = new MemoryBackend((long) blocks * BLOCK_SIZE, BLOCK_SIZE);
         LunConfig lun = new LunConfig(0, true, BLOCK_SIZE, false, new BackendConfig.Memory(backend.sizeBytes()));
         device = deviceShell.apply(new ScsiTarget(TARGET_NAME, List.of(LogicalUnit.create(TARGET_NAME, lun, backend))));
-        TargetConfig target = new TargetConfig(TARGET_NAME, "test disk", Optional.empty(), Optional.empty(),
+        TargetConfig open = new TargetConfig(TARGET_NAME, "test disk", Optional.empty(), Optional.empty(),
                 List.of(), List.of(lun));
-        context = new ServerContext(List.of(target), Map.of(TARGET_NAME.toLowerCase(Locale.ROOT), device),
-                List.of(new PortalConfig("127.0.0.1", 3260)), registry, limits, LOGIN_TIMEOUT, NOP_INTERVAL,
-                NOP_TIMEOUT);
+        TargetConfig locked = new TargetConfig(CHAP_TARGET_NAME, "", Optional.of(new ChapCredentials(CHAP_USER,
+                CHAP_SECRET)), Optional.empty(), List.of(), List.of(lun));
+        context = new ServerContext(List.of(open, locked), Map.of(TARGET_NAME.toLowerCase(Locale.ROOT), device,
+                CHAP_TARGET_NAME.toLowerCase(Locale.ROOT), device), List.of(new PortalConfig("127.0.0.1", 3260)),
+                registry, limits, LOGIN_TIMEOUT, NOP_INTERVAL, NOP_TIMEOUT);
     }
 
     /** A new connection: the target side is active and waiting for a Login Request. */
