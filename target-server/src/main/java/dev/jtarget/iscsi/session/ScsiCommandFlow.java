@@ -29,7 +29,7 @@ final class ScsiCommandFlow {
     private static final int AHS_EXTENDED_CDB = 1;
     /**
      * The largest single transfer we gather for a command. Writes are paced by R2Ts, so memory per command is
-     * bounded by this and per session by this times the command window.
+     * bounded by this and per connection by the {@link GatherBudget}.
      */
     static final int MAX_TRANSFER_LENGTH = 32 << 20;
     /**
@@ -43,6 +43,7 @@ final class ScsiCommandFlow {
     private final SessionParameters parameters;
     private final EventLoop eventLoop;
     private final List<Runnable> idleWaiters = new ArrayList<>(1);
+    private final GatherBudget gatherBudget = new GatherBudget();
 
     ScsiCommandFlow(IscsiConnection connection, IscsiSession session) {
         this.connection = connection;
@@ -209,6 +210,9 @@ final class ScsiCommandFlow {
     }
 
     private void issueR2ts(ScsiTask task) {
+        if (!gatherBudget.tryReserve(task)) {
+            return; // its R2Ts follow when an earlier write leaves
+        }
         while (task.outstandingR2ts.size() < parameters.maxOutstandingR2T()
                 && task.nextR2tOffset < task.expectedLength) {
             int length = Math.min(parameters.maxBurstLength(), task.expectedLength - task.nextR2tOffset);
@@ -273,6 +277,7 @@ final class ScsiCommandFlow {
             answer(task, response);
         }
         task.finished();
+        leaveGatherBudget(task);
         checkIdle();
     }
 
@@ -336,7 +341,17 @@ final class ScsiCommandFlow {
             session.window.taskFinished();
         }
         task.finished();
+        leaveGatherBudget(task);
         checkIdle();
+    }
+
+    /** Gives the task's share of the budget back; writes that were waiting for it get their R2Ts. */
+    private void leaveGatherBudget(ScsiTask task) {
+        for (ScsiTask next : gatherBudget.release(task)) {
+            if (connection.isOpen() && !next.aborted) {
+                issueR2ts(next);
+            }
+        }
     }
 
     /**
@@ -360,12 +375,14 @@ final class ScsiCommandFlow {
      * ends now without an answer, as none will come after the Logout Request; an executing one finishes on its own.
      */
     void terminateTasksAwaitingData() {
-        for (ScsiTask task : new ArrayList<>(session.tasks.values())) {
+        List<ScsiTask> awaiting = new ArrayList<>();
+        for (ScsiTask task : session.tasks.values()) {
             if (task.state == ScsiTask.State.COLLECTING_DATA) {
-                task.aborted = true;
-                abandon(task);
+                task.aborted = true; // before any is abandoned, so none of them is sent an R2T on the way
+                awaiting.add(task);
             }
         }
+        awaiting.forEach(this::abandon);
     }
 
     /** Runs {@code action} once no task of this connection is active (now, if none is). */

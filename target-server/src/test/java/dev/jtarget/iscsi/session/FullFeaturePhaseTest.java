@@ -195,6 +195,31 @@ class FullFeaturePhaseTest {
     }
 
     @Test
+    void writesWaitForTheirFirstR2tWhileEarlierWritesHoldTheGatherBudget() {
+        TestInitiator initiator = target.loggedIn("ImmediateData=No", "InitialR2T=Yes");
+        int length = ScsiCommandFlow.MAX_TRANSFER_LENGTH;
+        List<RequestPdu> holding = new ArrayList<>();
+        for (long i = 0; i < GatherBudget.LIMIT / length; i++) {
+            RequestPdu write = initiator.command(Cdbs.write10(0, 1), FLAG_FINAL | FLAG_WRITE, length, new byte[0]);
+            initiator.send(write);
+            assertEquals(Opcode.R2T, initiator.receive().opcode());
+            holding.add(write);
+        }
+        RequestPdu waiting = initiator.command(Cdbs.write10(0, 1), FLAG_FINAL | FLAG_WRITE, length, new byte[0]);
+        initiator.send(waiting);
+        assertTrue(initiator.drain().isEmpty(), "no room for another 32 MiB write");
+
+        RequestPdu first = holding.getFirst();
+        initiator.send(initiator.taskManagement(TaskManagementFunctions.ABORT_TASK, first.bhs().initiatorTaskTag(),
+                first.bhs().cmdSn()));
+        List<ResponsePdu> answers = initiator.drain();
+
+        assertEquals(Opcode.R2T, answers.get(0).opcode(), "the waiting write gets the room the aborted one had");
+        assertEquals(waiting.bhs().initiatorTaskTag(), answers.get(0).itt());
+        assertEquals(Opcode.TASK_MANAGEMENT_RESPONSE, answers.get(1).opcode());
+    }
+
+    @Test
     void nopOutIsAnsweredWithItsDataEchoed() {
         TestInitiator initiator = target.loggedIn();
         byte[] ping = "are you there?".getBytes(StandardCharsets.US_ASCII);
