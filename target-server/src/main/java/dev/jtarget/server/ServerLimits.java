@@ -20,7 +20,7 @@ public record ServerLimits(Duration loginTimeout, Duration nopInterval, Duration
                            Duration maxAuthenticationFailureDelay) {
 
     public static final ServerLimits DEFAULTS = new ServerLimits(Duration.ofSeconds(30), Duration.ofSeconds(15),
-            Duration.ofSeconds(30), 4096, 4096, 256, Duration.ofSeconds(1), Duration.ofSeconds(16));
+            Duration.ofSeconds(30), 4096, 4096, 256, Duration.ofSeconds(1), Duration.ofSeconds(8));
 
     public ServerLimits {
         if (maxSessions < 1 || maxConnections < 1 || maxConnectionsPerAddress < 1) {
@@ -29,6 +29,11 @@ public record ServerLimits(Duration loginTimeout, Duration nopInterval, Duration
         if (authenticationFailureDelay.isNegative()
                 || maxAuthenticationFailureDelay.compareTo(authenticationFailureDelay) < 0) {
             throw new IllegalArgumentException("authentication failure delays must satisfy 0 <= first <= max");
+        }
+        // A challenge held back for longer would meet a login timeout instead, however right the secret.
+        if (maxAuthenticationFailureDelay.compareTo(loginTimeout.dividedBy(2)) > 0) {
+            throw new IllegalArgumentException("the longest authentication failure delay must be at most half the"
+                    + " login timeout");
         }
     }
 }
