@@ -9,6 +9,7 @@ import dev.jtarget.iscsi.login.TargetLimits;
 import dev.jtarget.iscsi.pdu.CodecSettings;
 import dev.jtarget.iscsi.pdu.PduEncoder;
 import dev.jtarget.iscsi.pdu.PduFrameDecoder;
+import dev.jtarget.iscsi.session.ConnectionGuard;
 import dev.jtarget.iscsi.session.IscsiConnection;
 import dev.jtarget.iscsi.session.ServerContext;
 import dev.jtarget.iscsi.session.SessionRegistry;
@@ -27,7 +28,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,10 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TargetServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TargetServer.class);
-    private static final Duration LOGIN_TIMEOUT = Duration.ofSeconds(30);
-    private static final Duration NOP_INTERVAL = Duration.ofSeconds(15);
-    private static final Duration NOP_TIMEOUT = Duration.ofSeconds(30);
-    private static final int MAX_SESSIONS = 4096;
 
     private final Map<String, ScsiTargetDevice> devices;
     private final WriteBackCache cache;
@@ -68,6 +64,11 @@ public final class TargetServer implements AutoCloseable {
     }
 
     public static TargetServer start(ServerConfig config) throws Exception {
+        return start(config, ServerLimits.DEFAULTS);
+    }
+
+    /** Starts with other timers and caps than the defaults (tests use short login timeouts and small caps). */
+    public static TargetServer start(ServerConfig config, ServerLimits limits) throws Exception {
         WriteBackCache cache = new WriteBackCache(config.cache().arenaBytes(), config.cache().flushers());
         Map<String, ScsiTargetDevice> devices;
         try {
@@ -76,9 +77,11 @@ public final class TargetServer implements AutoCloseable {
             cache.close();
             throw e;
         }
+        ConnectionGuard guard = new ConnectionGuard(limits.maxConnections(), limits.maxConnectionsPerAddress(),
+                limits.authenticationFailureDelay(), limits.maxAuthenticationFailureDelay());
         ServerContext context = new ServerContext(config.targets(), devices, config.portals(),
-                new SessionRegistry(MAX_SESSIONS), TargetLimits.DEFAULTS, LOGIN_TIMEOUT, NOP_INTERVAL,
-                NOP_TIMEOUT);
+                new SessionRegistry(limits.maxSessions()), TargetLimits.DEFAULTS, limits.loginTimeout(),
+                limits.nopInterval(), limits.nopTimeout(), guard);
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, Transport.ioHandlerFactory());
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Transport.ioHandlerFactory());

@@ -6,6 +6,7 @@ import dev.jtarget.iscsi.login.LoginContext;
 import dev.jtarget.iscsi.login.LoginOutcome;
 import dev.jtarget.iscsi.login.LoginRejectedException;
 import dev.jtarget.iscsi.login.LoginStateMachine;
+import dev.jtarget.iscsi.login.LoginStatus;
 import dev.jtarget.iscsi.login.SessionParameters;
 import dev.jtarget.iscsi.login.TextRequestHandler;
 import dev.jtarget.iscsi.login.TextRequestRejectedException;
@@ -23,6 +24,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,8 +61,12 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private int sendSegmentLimit;
     private Channel channel;
     private String remote = "?";
+    /** The peer's IP address, for the connection caps and the login slowdown; null on transports without one. */
+    private InetAddress remoteInetAddress;
+    private boolean admittedByGuard;
     private Phase phase = Phase.LOGIN;
     private LoginStateMachine login;
+    private ChallengePacing loginResponses;
     private SessionRegistry.Admission admission;
     private volatile IscsiSession session;
     private ScsiCommandFlow commands;
@@ -95,8 +101,24 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) {
         channel = ctx.channel();
         remote = String.valueOf(channel.remoteAddress());
-        lastReceiveNanos = System.nanoTime();
+        if (channel.remoteAddress() instanceof InetSocketAddress inet) {
+            remoteInetAddress = inet.getAddress();
+        }
+        ConnectionGuard.Refusal refusal = server.guard().admit(remoteInetAddress, System.nanoTime());
+        if (refusal != null) {
+            if (refusal.report()) {
+                log.warn("{}: connection refused: {}{}", remote, refusal.reason(), refusal.notReported() == 0 ? ""
+                        : " (" + refusal.notReported() + " more refused since the last report)");
+            }
+            phase = Phase.CLOSED;
+            channel.close();
+            ctx.fireChannelActive();
+            return;
+        }
+        admittedByGuard = true;
+        lastReceiveNanos = now();
         login = new LoginStateMachine(new ConnectionLoginContext(), server.limits());
+        loginResponses = new ChallengePacing(server.guard(), remoteInetAddress, channel);
         long timeoutMillis = server.loginTimeout().toMillis();
         loginTimer = channel.eventLoop().schedule(() -> {
             if (phase == Phase.LOGIN) {
@@ -112,6 +134,9 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         Phase before = phase;
         phase = Phase.CLOSED;
         cancelTimers();
+        if (admittedByGuard) {
+            server.guard().release(remoteInetAddress);
+        }
         if (commands != null) {
             commands.connectionClosed();
         }
@@ -132,7 +157,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        lastReceiveNanos = System.nanoTime();
+        lastReceiveNanos = now();
         pingedSinceLastReceive = false;
         if (phase == Phase.CLOSED) {
             ReferenceCountUtil.release(msg);
@@ -186,6 +211,9 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     }
 
     private void cancelTimers() {
+        if (loginResponses != null) {
+            loginResponses.cancel();
+        }
         if (loginTimer != null) {
             loginTimer.cancel(false);
         }
@@ -200,18 +228,40 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         if (pdu.opcode() != Opcode.LOGIN_REQUEST) {
             log.warn("{}: {} received before login completed; closing the connection (RFC 7143 §6.1)", remote,
                     Opcode.name(pdu.opcode()));
+            phase = Phase.CLOSED; // whatever else arrived with it is discarded
+            channel.close();
+            return;
+        }
+        if (loginResponses.holding()) {
+            log.warn("{}: Login Request sent before the answer to the previous one; closing the connection", remote);
+            phase = Phase.CLOSED;
             channel.close();
             return;
         }
         LoginOutcome outcome = login.onLoginRequest(pdu);
         switch (outcome.kind()) {
-            case CONTINUE -> channel.writeAndFlush(outcome.response());
-            case FAILED -> channel.writeAndFlush(outcome.response()).addListener(ChannelFutureListener.CLOSE);
+            case CONTINUE -> loginResponses.send(outcome.response());
+            case FAILED -> failLogin(outcome.response());
             case COMPLETE -> {
                 channel.writeAndFlush(outcome.response());
                 enterFullFeaturePhase();
             }
         }
+    }
+
+    /** Answers a failed login and closes the connection; nothing more is read from it. */
+    private void failLogin(Pdu response) {
+        phase = Phase.CLOSED;
+        loginTimer.cancel(false);
+        Bhs bhs = response.bhs();
+        if (bhs.bytes()[36] == LoginStatus.AUTHENTICATION_FAILURE.statusClass()
+                && bhs.bytes()[37] == LoginStatus.AUTHENTICATION_FAILURE.statusDetail()) {
+            int failures = server.guard().authenticationFailed(remoteInetAddress);
+            if (failures > 1) {
+                log.warn("{}: {} failed authentications from this address lately", remote, failures);
+            }
+        }
+        channel.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
     }
 
     private void enterFullFeaturePhase() {
@@ -270,12 +320,11 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         @Override
         public List<String> sendTargetsAddresses() {
             List<String> addresses = new ArrayList<>();
-            InetSocketAddress local = (InetSocketAddress) channel.localAddress();
             for (PortalConfig portal : server.portals()) {
                 String host = portal.host();
                 if (isWildcard(host)) {
                     // never advertise 0.0.0.0: tell the initiator the address it reached us on
-                    host = local.getAddress().getHostAddress();
+                    host = ((InetSocketAddress) channel.localAddress()).getAddress().getHostAddress();
                 }
                 int percent = host.indexOf('%');
                 if (percent >= 0) {
@@ -434,6 +483,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
         phase = Phase.LOGGING_OUT;
         // The response goes out once every task of the connection has finished (RFC 7143 §11.14).
+        commands.terminateTasksAwaitingData();
         commands.whenIdle(() -> {
             send(TargetPdus.logoutResponse(itt, 0), StatSnUse.ADVANCE);
             channel.flush();
@@ -448,7 +498,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         if (phase != Phase.FULL_FEATURE) {
             return;
         }
-        long silentNanos = System.nanoTime() - lastReceiveNanos;
+        long silentNanos = now() - lastReceiveNanos;
         long interval = server.nopInterval().toNanos();
         // Only total silence counts: an initiator that never answers NOP-In (iPXE) but keeps sending commands is alive.
         if (silentNanos >= interval + server.nopTimeout().toNanos()) {
@@ -464,6 +514,11 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             send(TargetPdus.nopIn(0, Bhs.RESERVED_TAG, tag, null), StatSnUse.CURRENT);
             flushIfPending();
         }
+    }
+
+    /** The event loop's clock, which also runs the keep-alive timer (and which tests can move on). */
+    private long now() {
+        return channel.eventLoop().ticker().nanoTime();
     }
 
     // ---------------------------------------------------------------- sending

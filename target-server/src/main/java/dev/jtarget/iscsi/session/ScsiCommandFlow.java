@@ -29,15 +29,21 @@ final class ScsiCommandFlow {
     private static final int AHS_EXTENDED_CDB = 1;
     /**
      * The largest single transfer we gather for a command. Writes are paced by R2Ts, so memory per command is
-     * bounded by this and per session by this times the command window.
+     * bounded by this and per connection by the {@link GatherBudget}.
      */
     static final int MAX_TRANSFER_LENGTH = 32 << 20;
+    /**
+     * Immediate commands bypass the command window (RFC 7143 §3.2.2.1), so without a cap of their own an initiator
+     * could start any number of tasks. The RFC asks a target to take at least one at a time; more are rejected.
+     */
+    static final int MAX_IMMEDIATE_TASKS = 8;
 
     private final IscsiConnection connection;
     private final IscsiSession session;
     private final SessionParameters parameters;
     private final EventLoop eventLoop;
     private final List<Runnable> idleWaiters = new ArrayList<>(1);
+    private final GatherBudget gatherBudget = new GatherBudget();
 
     ScsiCommandFlow(IscsiConnection connection, IscsiSession session) {
         this.connection = connection;
@@ -57,6 +63,10 @@ final class ScsiCommandFlow {
         }
         if (session.tasks.containsKey(itt)) {
             reject(TargetPdus.REJECT_TASK_IN_PROGRESS, bhs);
+            return;
+        }
+        if (bhs.immediate() && immediateTasks() >= MAX_IMMEDIATE_TASKS) {
+            reject(TargetPdus.REJECT_IMMEDIATE_COMMAND, bhs);
             return;
         }
         byte[] cdb = cdbOf(pdu);
@@ -116,6 +126,16 @@ final class ScsiCommandFlow {
         if (!task.unsolicitedOpen) {
             issueR2ts(task);
         }
+    }
+
+    private int immediateTasks() {
+        int count = 0;
+        for (ScsiTask task : session.tasks.values()) {
+            if (!task.countsAgainstWindow) {
+                count++;
+            }
+        }
+        return count;
     }
 
     /** The CDB: 16 bytes from the BHS plus, for longer CDBs, the extended-CDB AHS. Null when the AHS is malformed. */
@@ -190,6 +210,9 @@ final class ScsiCommandFlow {
     }
 
     private void issueR2ts(ScsiTask task) {
+        if (!gatherBudget.tryReserve(task)) {
+            return; // its R2Ts follow when an earlier write leaves
+        }
         while (task.outstandingR2ts.size() < parameters.maxOutstandingR2T()
                 && task.nextR2tOffset < task.expectedLength) {
             int length = Math.min(parameters.maxBurstLength(), task.expectedLength - task.nextR2tOffset);
@@ -254,6 +277,7 @@ final class ScsiCommandFlow {
             answer(task, response);
         }
         task.finished();
+        leaveGatherBudget(task);
         checkIdle();
     }
 
@@ -317,7 +341,17 @@ final class ScsiCommandFlow {
             session.window.taskFinished();
         }
         task.finished();
+        leaveGatherBudget(task);
         checkIdle();
+    }
+
+    /** Gives the task's share of the budget back; writes that were waiting for it get their R2Ts. */
+    private void leaveGatherBudget(ScsiTask task) {
+        for (ScsiTask next : gatherBudget.release(task)) {
+            if (connection.isOpen() && !next.aborted) {
+                issueR2ts(next);
+            }
+        }
     }
 
     /**
@@ -334,6 +368,21 @@ final class ScsiCommandFlow {
         } else {
             done.run();
         }
+    }
+
+    /**
+     * Logout (RFC 7143 §11.14): "the target MUST terminate all pending commands". A task still waiting for Data-Out
+     * ends now without an answer, as none will come after the Logout Request; an executing one finishes on its own.
+     */
+    void terminateTasksAwaitingData() {
+        List<ScsiTask> awaiting = new ArrayList<>();
+        for (ScsiTask task : session.tasks.values()) {
+            if (task.state == ScsiTask.State.COLLECTING_DATA) {
+                task.aborted = true; // before any is abandoned, so none of them is sent an R2T on the way
+                awaiting.add(task);
+            }
+        }
+        awaiting.forEach(this::abandon);
     }
 
     /** Runs {@code action} once no task of this connection is active (now, if none is). */

@@ -29,6 +29,8 @@ final class ScsiTask {
 
     State state = State.COLLECTING_DATA;
     boolean aborted;
+    /** Whether this write holds its share of the connection's {@link GatherBudget}. */
+    boolean holdsGatherBudget;
     /** Run when the task leaves the session (completion or abort): task management waits on this. */
     final Deque<Runnable> onFinished = new ArrayDeque<>(1);
 

@@ -17,10 +17,19 @@ import java.util.Map;
  * @param loginTimeout     a connection that has not reached full feature phase by then is closed (slow logins)
  * @param nopInterval      silence after which the target sends a NOP-In ping
  * @param nopTimeout       further silence after a ping after which the connection is considered dead
+ * @param guard            connection caps and the slowdown of failed logins
  */
 public record ServerContext(List<TargetConfig> targets, Map<String, ScsiTargetDevice> devices,
                             List<PortalConfig> portals, SessionRegistry registry, TargetLimits limits,
-                            Duration loginTimeout, Duration nopInterval, Duration nopTimeout) {
+                            Duration loginTimeout, Duration nopInterval, Duration nopTimeout, ConnectionGuard guard) {
+
+    /** A context without connection caps or login slowdown. */
+    public ServerContext(List<TargetConfig> targets, Map<String, ScsiTargetDevice> devices,
+                         List<PortalConfig> portals, SessionRegistry registry, TargetLimits limits,
+                         Duration loginTimeout, Duration nopInterval, Duration nopTimeout) {
+        this(targets, devices, portals, registry, limits, loginTimeout, nopInterval, nopTimeout,
+                ConnectionGuard.unlimited());
+    }
 
     /** All portals form one portal group, so an initiator may use any of them for any target. */
     public static final int PORTAL_GROUP_TAG = 1;

@@ -115,6 +115,8 @@ final class TaskManagementFunctions {
                 connection.flushIfPending();
             }
         };
+        // All are marked first, so that ending one does not hand a write waiting for room an R2T it will not use.
+        tasks.forEach(task -> task.aborted = true);
         for (ScsiTask task : tasks) {
             commands.abort(task, oneDone);
         }
