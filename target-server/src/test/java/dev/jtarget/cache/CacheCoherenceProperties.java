@@ -7,6 +7,8 @@ import static dev.jtarget.cache.CacheTestSupport.join;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.testing.Gen;
+import dev.jtarget.testing.SeededCases;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -21,14 +23,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.ShrinkingMode;
-import net.jqwik.api.Tuple;
+import java.util.stream.LongStream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Random mixes of overlapping writes (plain and FUA), reads, flushes, discards and write-zeroes, many in flight at
@@ -41,6 +38,7 @@ import net.jqwik.api.Tuple;
  * pattern, so a torn or misplaced block is caught too.
  */
 class CacheCoherenceProperties {
+    private static final long BASE_SEED = 20261126L;
     private static final int BLOCKS = 128;
     private static final int MAX_BLOCKS_PER_OP = 24;
     private static final int MAX_IN_FLIGHT = 12;
@@ -68,46 +66,66 @@ class CacheCoherenceProperties {
     record Fault(boolean failing) implements Op {
     }
 
-    @Provide
-    Arbitrary<List<Op>> operations() {
-        return operations(0);
+    /** Relative frequencies of write, read, flush, discard and settle; faults come on top when enabled. */
+    private static final int[] OP_WEIGHTS = {8, 5, 1, 1, 1};
+
+    private static List<Op> operations(Gen gen, boolean faults) {
+        int[] weights = Arrays.copyOf(OP_WEIGHTS, OP_WEIGHTS.length + 1);
+        weights[OP_WEIGHTS.length] = faults ? 1 : 0;
+        return gen.list(1, 120, () -> operation(gen, weights));
     }
 
-    @Provide
-    Arbitrary<List<Op>> operationsWithFaults() {
-        return operations(1);
+    private static Op operation(Gen gen, int[] weights) {
+        return switch (gen.weightedIndex(weights)) {
+            case 0 -> {
+                int block = block(gen);
+                yield new Write(block, count(gen, block), gen.between(0, 4) == 0);
+            }
+            case 1 -> {
+                int block = block(gen);
+                yield new Read(block, count(gen, block));
+            }
+            case 2 -> new Flush();
+            case 3 -> {
+                int block = block(gen);
+                yield new Discard(block, count(gen, block), gen.bool());
+            }
+            case 4 -> new Settle();
+            default -> new Fault(gen.bool());
+        };
     }
 
-    private static Arbitrary<List<Op>> operations(int faultFrequency) {
-        Arbitrary<Integer> block = Arbitraries.integers().between(0, BLOCKS - 1);
-        Arbitrary<Integer> count = Arbitraries.integers().between(1, MAX_BLOCKS_PER_OP);
-        Arbitrary<Op> write = Combinators.combine(block, count, Arbitraries.integers().between(0, 4))
-                .as((b, c, f) -> new Write(b, Math.min(c, BLOCKS - b), f == 0));
-        Arbitrary<Op> read = Combinators.combine(block, count).as((b, c) -> new Read(b, Math.min(c, BLOCKS - b)));
-        Arbitrary<Op> discard = Combinators.combine(block, count, Arbitraries.of(true, false))
-                .as((b, c, z) -> new Discard(b, Math.min(c, BLOCKS - b), z));
-        Arbitrary<Op> op = Arbitraries.frequencyOf(
-                Tuple.of(8, write),
-                Tuple.of(5, read),
-                Tuple.of(1, Arbitraries.just(new Flush())),
-                Tuple.of(1, discard),
-                Tuple.of(1, Arbitraries.just(new Settle())),
-                Tuple.of(faultFrequency, Arbitraries.of(true, false).map(Fault::new)));
-        return op.list().ofMinSize(1).ofMaxSize(120);
+    private static int block(Gen gen) {
+        return gen.between(0, BLOCKS - 1);
     }
 
-    @Property(tries = 60, shrinking = ShrinkingMode.OFF)
-    void readsAndSyncsOnlySeeDataTheyMaySee(@ForAll("operations") List<Op> operations) {
-        run(operations, false);
+    /** A block count for an operation at {@code block}, cut short at the end of the LUN. */
+    private static int count(Gen gen, int block) {
+        return Math.min(gen.between(1, MAX_BLOCKS_PER_OP), BLOCKS - block);
+    }
+
+    static LongStream coherenceSeeds() {
+        return SeededCases.seeds(BASE_SEED, 60);
+    }
+
+    static LongStream faultSeeds() {
+        return SeededCases.seeds(BASE_SEED, 30);
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("coherenceSeeds")
+    void readsAndSyncsOnlySeeDataTheyMaySee(long seed) {
+        SeededCases.check(seed, gen -> operations(gen, false), operations -> run(operations, false));
     }
 
     /**
      * With write-back failing at times: flushes and FUA writes may fail then, reads must stay coherent (failed data
      * stays cached), and once the backend heals a flush must get everything there.
      */
-    @Property(tries = 30, shrinking = ShrinkingMode.OFF)
-    void failingWriteBackLosesNothing(@ForAll("operationsWithFaults") List<Op> operations) {
-        run(operations, true);
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("faultSeeds")
+    void failingWriteBackLosesNothing(long seed) {
+        SeededCases.check(seed, gen -> operations(gen, true), operations -> run(operations, true));
     }
 
     private static void run(List<Op> operations, boolean faults) {

@@ -1,12 +1,10 @@
 package dev.jtarget.iscsi.session;
 
+import dev.jtarget.testing.Gen;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 
 /**
  * One change to a recorded session, the way a buggy or hostile initiator would get it wrong: a flipped bit, a header
@@ -19,23 +17,28 @@ sealed interface Mutation {
 
     void apply(List<byte[]> pdus);
 
-    static Arbitrary<Mutation> any() {
-        Arbitrary<Integer> index = Arbitraries.integers().between(0, 1 << 16);
-        Arbitrary<Integer> boundary = Arbitraries.oneOf(Arbitraries.integers(), Arbitraries.of(0, 1, -1, 48, 512,
-                8192, 8193, 262144, 262145, 0x00ff_ffff, 0x0100_0000, Integer.MAX_VALUE, Integer.MIN_VALUE));
-        return Arbitraries.oneOf(
-                Combinators.combine(index, index, Arbitraries.integers().between(0, 7)).as(FlipBit::new),
-                Combinators.combine(index, Arbitraries.integers().between(0, 47), Arbitraries.bytes())
-                        .as(SetHeaderByte::new),
-                Combinators.combine(index, Arbitraries.of(HEADER_WORDS), boundary).as(SetHeaderWord::new),
-                Combinators.combine(index, Arbitraries.integers().between(0, 0x3f), Arbitraries.of(true, false))
-                        .as(SetOpcode::new),
-                Combinators.combine(index, index).as(Truncate::new),
-                index.map(Drop::new),
-                index.map(Duplicate::new),
-                Combinators.combine(index, index).as(Swap::new),
-                Combinators.combine(index, Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(96))
-                        .as(InsertGarbage::new));
+    /** Field values that sit on a limit of some header field or of what the target accepts. */
+    List<Integer> BOUNDARIES = List.of(0, 1, -1, 48, 512, 8192, 8193, 262144, 262145, 0x00ff_ffff, 0x0100_0000,
+            Integer.MAX_VALUE, Integer.MIN_VALUE);
+
+    /** Any one mutation, each kind equally likely. */
+    static Mutation any(Gen gen) {
+        return gen.oneOf(
+                () -> new FlipBit(index(gen), index(gen), gen.between(0, 7)),
+                () -> new SetHeaderByte(index(gen), gen.between(0, 47), gen.anyByte()),
+                () -> new SetHeaderWord(index(gen), gen.choice(HEADER_WORDS),
+                        gen.oneOf(gen::anyInt, () -> gen.choice(BOUNDARIES))),
+                () -> new SetOpcode(index(gen), gen.between(0, 0x3f), gen.bool()),
+                () -> new Truncate(index(gen), index(gen)),
+                () -> new Drop(index(gen)),
+                () -> new Duplicate(index(gen)),
+                () -> new Swap(index(gen), index(gen)),
+                () -> new InsertGarbage(index(gen), gen.bytes(1, 96)));
+    }
+
+    /** A PDU index or byte position; wrapped around what it applies to. */
+    private static int index(Gen gen) {
+        return gen.between(0, 1 << 16);
     }
 
     private static byte[] pduAt(List<byte[]> pdus, int index) {

@@ -10,21 +10,20 @@ import dev.jtarget.iscsi.initiator.ResponseParser;
 import dev.jtarget.iscsi.initiator.ResponsePdu;
 import dev.jtarget.iscsi.login.TargetLimits;
 import dev.jtarget.iscsi.pdu.Opcode;
+import dev.jtarget.testing.Gen;
 import dev.jtarget.testing.LogCapture;
+import dev.jtarget.testing.SeededCases;
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.function.UnaryOperator;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -38,6 +37,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  */
 class PduStreamFuzzTest {
+    private static final long BASE_SEED = 20261126L;
     /** Data segments of the seeds' sessions stay within what their initiators declared. */
     private static final int INITIATOR_RECEIVE_LIMIT = 262144;
     /** Feeding a stream in more pieces than this tests nothing new and only costs time. */
@@ -46,52 +46,60 @@ class PduStreamFuzzTest {
     private static Level levelBefore;
 
     /** Every case is expected to trip warnings; keep them out of the console. Errors are still captured. */
-    @BeforeContainer
+    @BeforeAll
     static void quietWarnings() {
         levelBefore = JTARGET_LOG.getLevel();
         JTARGET_LOG.setLevel(Level.ERROR);
     }
 
-    @AfterContainer
+    @AfterAll
     static void restoreLogLevel() {
         JTARGET_LOG.setLevel(levelBefore);
     }
 
     /** One case: which seed, what is done to it, and how the stream is cut into reads. */
     record Case(SeedCorpus.Seed seed, List<Mutation> mutations, int pieceSize) {
+        static Case generate(Gen gen) {
+            return new Case(gen.choice(SeedCorpus.all()), gen.list(1, 4, () -> Mutation.any(gen)),
+                    gen.oneOf(() -> gen.between(1, 64), () -> anyPieceSize(gen)));
+        }
     }
 
-    @Provide
-    Arbitrary<Case> cases() {
-        return Combinators.combine(
-                Arbitraries.of(SeedCorpus.all()),
-                Mutation.any().list().ofMinSize(1).ofMaxSize(4),
-                Arbitraries.oneOf(Arbitraries.integers().between(1, 64), Arbitraries.integers().between(1, 1 << 16)))
-                .as(Case::new);
+    /** One case of an unmutated seed: which one, and how its stream is cut into reads. */
+    record CutCase(SeedCorpus.Seed seed, int pieceSize) {
+        static CutCase generate(Gen gen) {
+            return new CutCase(gen.choice(SeedCorpus.all()), anyPieceSize(gen));
+        }
     }
 
-    @Property(tries = 300, seed = "20261126")
-    void targetSurvivesMutatedSessions(@ForAll("cases") Case fuzzCase) {
-        List<byte[]> pdus = new ArrayList<>();
-        fuzzCase.seed().pdus().forEach(pdu -> pdus.add(pdu.clone()));
-        fuzzCase.mutations().forEach(mutation -> mutation.apply(pdus));
-        feedAndCheck(concat(pdus), fuzzCase.pieceSize());
+    private static int anyPieceSize(Gen gen) {
+        return gen.between(1, 1 << 16);
     }
 
-    @Property(tries = 40, seed = "20261126")
-    void targetSurvivesUnmutatedSeedsCutAnywhere(@ForAll("seeds") SeedCorpus.Seed seed,
-                                                 @ForAll("pieceSizes") int pieceSize) {
-        feedAndCheck(concat(seed.pdus()), pieceSize);
+    static LongStream mutatedCaseSeeds() {
+        return SeededCases.seeds(BASE_SEED, 300);
     }
 
-    @Provide
-    Arbitrary<SeedCorpus.Seed> seeds() {
-        return Arbitraries.of(SeedCorpus.all());
+    static LongStream cutCaseSeeds() {
+        return SeededCases.seeds(BASE_SEED, 40);
     }
 
-    @Provide
-    Arbitrary<Integer> pieceSizes() {
-        return Arbitraries.integers().between(1, 1 << 16);
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("mutatedCaseSeeds")
+    void targetSurvivesMutatedSessions(long caseSeed) {
+        SeededCases.check(caseSeed, Case::generate, fuzzCase -> {
+            List<byte[]> pdus = new ArrayList<>();
+            fuzzCase.seed().pdus().forEach(pdu -> pdus.add(pdu.clone()));
+            fuzzCase.mutations().forEach(mutation -> mutation.apply(pdus));
+            feedAndCheck(concat(pdus), fuzzCase.pieceSize());
+        });
+    }
+
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("cutCaseSeeds")
+    void targetSurvivesUnmutatedSeedsCutAnywhere(long caseSeed) {
+        SeededCases.check(caseSeed, CutCase::generate,
+                cutCase -> feedAndCheck(concat(cutCase.seed().pdus()), cutCase.pieceSize()));
     }
 
     private static void feedAndCheck(byte[] stream, int pieceSize) {
