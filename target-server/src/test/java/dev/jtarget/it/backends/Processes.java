@@ -57,15 +57,19 @@ final class Processes {
 
     /** Starts {@code command} (its first word looked up like a shell would) with its output appended to {@code log}. */
     static Process start(Path log, String... command) throws IOException {
+        Files.writeString(log, "=== " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        return launch(log, command);
+    }
+
+    private static Process launch(Path output, String... command) throws IOException {
         List<String> resolved = new ArrayList<>(List.of(command));
         Path program = find(command[0]);
         if (program != null) {
             resolved.set(0, program.toString());
         }
-        Files.writeString(log, "=== " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
-                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         return new ProcessBuilder(resolved).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile())).start();
     }
 
     /** As {@link #start}, for a server: killed when the test JVM exits, so a dying test leaves no port taken. */
@@ -77,23 +81,23 @@ final class Processes {
 
     /** The exit code and output of a command run to completion. */
     record Result(int exitCode, String output) {
-        boolean succeeded() {
-            return exitCode == 0 && !output.contains("failed") && !output.contains("error");
-        }
     }
 
-    /** Runs {@code command} to completion (at most {@code timeoutSeconds}) and returns its exit code and output. */
+    /**
+     * Runs {@code command} to completion (at most {@code timeoutSeconds}) and returns its exit code and output, which
+     * is also appended to {@code log}.
+     */
     static Result run(Path log, long timeoutSeconds, String... command) throws IOException, InterruptedException {
         Path output = Files.createTempFile(log.getParent(), "run-", ".log");
-        Process process = start(output, command);
+        Process process = launch(output, command);
         if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
             throw new AssertionError(String.join(" ", command) + " did not finish within " + timeoutSeconds + " s: "
                     + Files.readString(output));
         }
         String text = Files.readString(output, StandardCharsets.UTF_8);
-        Files.writeString(log, text, StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND);
+        Files.writeString(log, "=== " + String.join(" ", command) + "\n" + text, StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         Files.delete(output);
         return new Result(process.exitValue(), text);
     }

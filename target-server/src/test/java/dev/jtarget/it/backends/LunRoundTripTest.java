@@ -3,6 +3,7 @@ package dev.jtarget.it.backends;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,12 +15,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A LUN whose blocks live on an NBD server serves a full write/read-verify run through our iSCSI target: qemu-img
- * copies an image in over iSCSI and back out, for each of qemu-nbd, nbdkit, nbd-server and our own peer. Where the
- * server keeps a file, the file must hold the image afterwards: the data really went through NBD.
+ * A LUN serves a full write/read-verify run through our iSCSI target (qemu-img copies an image in over iSCSI and back
+ * out) when its blocks live on an NBD server, for each of qemu-nbd, nbdkit, nbd-server and our own peer, or on a raw
+ * block device (a loop device). Where a file holds the blocks in the end, it must hold the image afterwards: the data
+ * really went through NBD or the device.
  */
 @Tag("integration")
-class NbdLunRoundTripTest {
+class LunRoundTripTest {
     private static final long SIZE = 32L << 20;
 
     @TempDir
@@ -109,6 +111,25 @@ class NbdLunRoundTripTest {
             byte[] written = writeAndReadBackThroughIscsi("<nbd uri=\"" + peer.uri("disk") + "\"/>");
 
             assertArrayEquals(written, Files.readAllBytes(image), "the peer's file holds what was written");
+        }
+    }
+
+    @Test
+    void loopDevice() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")) && Files.exists(Path.of("/dev/loop-control")),
+                "a loop device needs root and the loop module: skipping");
+        Processes.assumeInstalled("losetup", "mount");
+        Path image = scratch.sparseImage("loop.img", SIZE);
+        Processes.Result attached = Processes.run(logs.resolve("losetup.log"), 30, "losetup", "--find", "--show",
+                image.toString());
+        assertEquals(0, attached.exitCode(), attached.output());
+        String device = attached.output().strip();
+        try {
+            byte[] written = writeAndReadBackThroughIscsi("<device path=\"" + device + "\"/>");
+
+            assertArrayEquals(written, Files.readAllBytes(image), "the loop device's file holds what was written");
+        } finally {
+            Processes.run(logs.resolve("losetup.log"), 30, "losetup", "--detach", device);
         }
     }
 
