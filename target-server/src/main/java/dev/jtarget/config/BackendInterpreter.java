@@ -13,7 +13,7 @@ import java.util.OptionalLong;
  */
 final class BackendInterpreter {
 
-    /** The backend elements this version understands; the schema's substitution group {@code backend} lists the same. */
+    /** The backend elements this version understands; the schema's substitution group {@code backend} lists them. */
     static final List<String> BACKEND_ELEMENTS = List.of("file", "memory", "device", "nbd");
 
     private final PathClaims paths;

@@ -2,7 +2,7 @@ package dev.jtarget.config;
 
 import java.time.Duration;
 
-/** Durations as the configuration writes them: a whole number of milliseconds ({@code 2ms}) or seconds ({@code 15s}). */
+/** Durations as the configuration writes them: whole milliseconds ({@code 2ms}) or seconds ({@code 15s}). */
 final class Durations {
 
     private Durations() {
