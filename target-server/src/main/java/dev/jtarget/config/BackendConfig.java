@@ -1,8 +1,11 @@
 package dev.jtarget.config;
 
+import dev.jtarget.backend.nbd.NbdUri;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
 
-/** Where a LUN's blocks live; one record per backend element of the XML. */
+/** Where a LUN's blocks live; one record per backend element of the XML, and one for the delay decorator. */
 public sealed interface BackendConfig {
 
     /** {@code <file path=".." size=".."/>}: a sparse file, created at {@code sizeBytes} if absent. */
@@ -11,5 +14,30 @@ public sealed interface BackendConfig {
 
     /** {@code <memory size=".."/>}: a RAM disk, lost at exit. */
     record Memory(long sizeBytes) implements BackendConfig {
+    }
+
+    /** {@code <device path=".."/>}: a raw block device, held exclusively; its size is the device's. */
+    record Device(Path path) implements BackendConfig {
+    }
+
+    /**
+     * {@code <nbd uri=".." timeout=".."/>}: an export of a remote NBD peer; its size is the export's.
+     *
+     * @param timeout how long a read or write waits while the peer is unreachable before it fails (NOT READY)
+     */
+    record Nbd(NbdUri uri, Duration timeout) implements BackendConfig {
+    }
+
+    /**
+     * A {@code <delay write=".." read=".."/>} after the backend element: the backend with fixed latencies in front,
+     * a test and benchmark aid like dm-delay.
+     */
+    record Delayed(BackendConfig backend, Duration writeDelay, Duration readDelay) implements BackendConfig {
+        public Delayed {
+            Objects.requireNonNull(backend, "backend");
+            if (backend instanceof Delayed) {
+                throw new IllegalArgumentException("a backend is delayed once, not twice");
+            }
+        }
     }
 }

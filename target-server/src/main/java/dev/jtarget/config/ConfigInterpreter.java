@@ -1,7 +1,7 @@
 package dev.jtarget.config;
 
 import com.google.common.net.InetAddresses;
-import java.nio.file.InvalidPathException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,34 +16,41 @@ import java.util.function.LongSupplier;
 /**
  * The rules XML Schema cannot express (byte lengths, arithmetic, uniqueness, rules between elements), applied to the
  * schema-valid part of the tree while building the configuration records. Elements the schema rejected are skipped,
- * so one mistake is reported once. Nothing is created or opened: this only reads the tree.
+ * so one mistake is reported once. Nothing is created or opened: this reads the tree, and looks at configured device
+ * nodes and paths only to say early that they are missing or used twice.
  */
 final class ConfigInterpreter {
-
-    /** The backend elements this version understands; the schema's substitution group {@code backend} lists the same. */
-    static final List<String> BACKEND_ELEMENTS = List.of("file", "memory");
 
     /** RFC 7143 §12.1.3: at least 96 bits of secret unless IPsec protects the connection, which jtarget does not do. */
     static final int MIN_SECRET_BYTES = 12;
     static final int MAX_SECRET_BYTES = 255;
     static final long MIN_ARENA_BYTES = 1L << 20;
     static final int MAX_ARENA_PERCENT = 90;
+    /** The NBD protocol's limit on strings, export names included. */
+    static final int MAX_EXPORT_NAME_BYTES = 4096;
 
     private final Path file;
     private final Path baseDir;
     private final LongSupplier physicalMemoryBytes;
     private final List<ConfigProblem> problems = new ArrayList<>();
-    private final Map<Path, ConfigElement> backingFiles = new HashMap<>();
+    private final PathClaims paths;
+    private final BackendInterpreter backends;
+    private final DeviceProbe devices;
+    /** Listen addresses by address and port (not spelling), for portals and the peer. */
+    private final Map<String, ConfigElement> listenAddresses = new HashMap<>();
     private final List<SecretUse> secrets = new ArrayList<>();
 
     /** Where a CHAP secret is configured; {@code mutual} secrets authenticate the target, the others initiators. */
     private record SecretUse(ConfigElement element, ChapCredentials credentials, boolean mutual) {
     }
 
-    ConfigInterpreter(Path file, Path baseDir, LongSupplier physicalMemoryBytes) {
+    ConfigInterpreter(Path file, Path baseDir, LongSupplier physicalMemoryBytes, DeviceProbe devices) {
         this.file = file;
         this.baseDir = baseDir;
         this.physicalMemoryBytes = physicalMemoryBytes;
+        this.devices = devices;
+        this.paths = new PathClaims(baseDir, this::problem);
+        this.backends = new BackendInterpreter(paths, devices, this::problem);
     }
 
     List<ConfigProblem> problems() {
@@ -54,6 +61,7 @@ final class ConfigInterpreter {
     ServerConfig interpret(ConfigElement root) {
         List<PortalConfig> portals = portals(root.children("portal"));
         CacheConfig cache = root.child("cache").map(this::cache).orElse(CacheConfig.DEFAULT);
+        Optional<PeerConfig> peer = root.child("peer").flatMap(this::peer);
         List<TargetConfig> targets = new ArrayList<>();
         Map<String, ConfigElement> names = new HashMap<>();
         for (ConfigElement element : root.children("target")) {
@@ -66,44 +74,39 @@ final class ConfigInterpreter {
             targets.add(target(element));
         }
         checkSecretsUsedInBothDirections();
-        return new ServerConfig(file, baseDir, List.copyOf(portals), cache, List.copyOf(targets));
+        return new ServerConfig(file, baseDir, List.copyOf(portals), cache, peer, List.copyOf(targets));
     }
 
     private List<PortalConfig> portals(List<ConfigElement> elements) {
         List<PortalConfig> portals = new ArrayList<>();
-        Map<String, ConfigElement> seen = new HashMap<>();
         for (ConfigElement element : elements) {
-            String listen = element.attribute("listen");
-            int colon = listen.lastIndexOf(':');
-            String hostPart = listen.substring(0, colon);
-            int port = Integer.parseInt(listen.substring(colon + 1));
-            boolean bracketed = hostPart.startsWith("[");
-            String host = bracketed ? hostPart.substring(1, hostPart.length() - 1) : hostPart;
-            if (port < 1 || port > 65535) {
-                problem(element, "port " + port + " in '" + listen + "' is out of range: use 1 to 65535 (iSCSI's port is 3260)");
-                continue;
-            }
-            boolean literal = InetAddresses.isInetAddress(host);
-            if (bracketed && !(literal && host.contains(":"))) {
-                problem(element, "'" + host + "' in '" + listen + "' is not a valid IPv6 address");
-                continue;
-            }
-            if (!bracketed && !literal && host.chars().allMatch(c -> c == '.' || Character.isDigit(c))) {
-                problem(element, "'" + host + "' in '" + listen + "' is not a valid IPv4 address");
-                continue;
-            }
-            PortalConfig portal = new PortalConfig(host, port);
-            // Compare addresses, not spellings: [::1] and [0:0::1] are the same socket.
-            String key = (literal ? InetAddresses.toAddrString(InetAddresses.forString(host))
-                    : host.toLowerCase(Locale.ROOT)) + " " + port;
-            ConfigElement first = seen.putIfAbsent(key, element);
-            if (first != null) {
-                problem(element, "duplicate portal " + portal + ": already listed at line " + first.line());
-            } else {
-                portals.add(portal);
-            }
+            listenAddress(element, "iSCSI", 3260).ifPresent(portals::add);
         }
         return portals;
+    }
+
+    /** The element's {@code listen} address, unless it is unusable or already taken by a portal or the peer. */
+    private Optional<PortalConfig> listenAddress(ConfigElement element, String protocol, int wellKnownPort) {
+        String listen = element.attribute("listen");
+        PortalConfig address;
+        try {
+            address = PortalConfig.parse(listen, protocol, wellKnownPort);
+        } catch (IllegalArgumentException e) {
+            problem(element, e.getMessage());
+            return Optional.empty();
+        }
+        // Compare addresses, not spellings: [::1] and [0:0::1] are the same socket.
+        String host = address.host();
+        String key = (InetAddresses.isInetAddress(host) ? InetAddresses.toAddrString(InetAddresses.forString(host))
+                : host.toLowerCase(Locale.ROOT)) + " " + address.port();
+        ConfigElement first = listenAddresses.putIfAbsent(key, element);
+        if (first != null) {
+            problem(element, element.name().equals("peer")
+                    ? "the NBD peer cannot listen on " + address + ": the portal at line " + first.line() + " does"
+                    : "duplicate portal " + address + ": already listed at line " + first.line());
+            return Optional.empty();
+        }
+        return Optional.of(address);
     }
 
     private CacheConfig cache(ConfigElement element) {
@@ -119,7 +122,7 @@ final class ConfigInterpreter {
             }
             arenaBytes = Math.multiplyExact(physicalMemoryBytes.getAsLong(), percent) / 100;
         } else {
-            OptionalLong parsed = size(element, arena);
+            OptionalLong parsed = backends.size(element, arena);
             if (parsed.isEmpty()) {
                 return CacheConfig.DEFAULT;
             }
@@ -130,6 +133,57 @@ final class ConfigInterpreter {
                     + ") is too small: the cache needs at least 1 MiB");
         }
         return new CacheConfig(arenaBytes, flushers);
+    }
+
+    private Optional<PeerConfig> peer(ConfigElement element) {
+        Optional<PortalConfig> listen = listenAddress(element, "NBD", PeerConfig.DEFAULT_PORT);
+        List<PeerExportConfig> exports = new ArrayList<>();
+        Map<String, ConfigElement> names = new HashMap<>();
+        for (ConfigElement export : element.children("export")) {
+            String name = export.attribute("name");
+            ConfigElement first = names.putIfAbsent(name, export);
+            if (first != null) {
+                problem(export, "duplicate export name '" + name + "' in <peer>: already defined at line "
+                        + first.line());
+                continue;
+            }
+            peerExport(export, name).ifPresent(exports::add);
+        }
+        if (listen.isEmpty() || exports.isEmpty()) {
+            return Optional.empty(); // problems were reported; the schema reports a peer without exports
+        }
+        return Optional.of(new PeerConfig(listen.get(), exports));
+    }
+
+    private Optional<PeerExportConfig> peerExport(ConfigElement element, String name) {
+        if (name.getBytes(StandardCharsets.UTF_8).length > MAX_EXPORT_NAME_BYTES) {
+            problem(element, "export name '" + name + "' is longer than the " + MAX_EXPORT_NAME_BYTES
+                    + " bytes NBD allows");
+            return Optional.empty();
+        }
+        Optional<Path> path = paths.claim(element, "path", "export '" + name + "' of <peer>");
+        String sizeText = element.attribute("size");
+        OptionalLong size = OptionalLong.empty();
+        if (sizeText != null) {
+            size = backends.size(element, sizeText);
+            if (size.isEmpty()) {
+                return Optional.empty();
+            }
+            long bytes = size.getAsLong();
+            if (bytes == 0 || bytes % PeerExportConfig.BLOCK_SIZE != 0) {
+                problem(element, "size " + sizeText + BackendInterpreter.spelledOut(sizeText, bytes) + " of export '"
+                        + name + "' is not a positive multiple of " + PeerExportConfig.BLOCK_SIZE + " bytes");
+                return Optional.empty();
+            }
+            if (path.isPresent() && devices.status(path.get()) == DeviceProbe.Status.BLOCK_DEVICE) {
+                problem(element, "export '" + name + "' is the block device '" + element.attribute("path")
+                        + "', which is served at its own size: leave out size");
+                return Optional.empty();
+            }
+        }
+        boolean readOnly = "true".equals(element.attribute("read-only"));
+        OptionalLong sizeBytes = size;
+        return path.map(p -> new PeerExportConfig(name, p, sizeBytes, readOnly));
     }
 
     private TargetConfig target(ConfigElement element) {
@@ -199,77 +253,8 @@ final class ConfigInterpreter {
         boolean writeCache = "on".equals(element.attribute("write-cache"));
         int blockSize = Integer.parseInt(element.attribute("block-size").strip());
         boolean readOnly = "true".equals(element.attribute("read-only"));
-        Optional<ConfigElement> backendElement = element.children().stream().findFirst();
-        if (backendElement.isEmpty()) {
-            return Optional.empty(); // the schema already reported the missing or unknown backend
-        }
-        return backend(backendElement.get(), blockSize)
+        return backends.backendOf(element, blockSize)
                 .map(backend -> new LunConfig(id, writeCache, blockSize, readOnly, backend));
-    }
-
-    private Optional<BackendConfig> backend(ConfigElement element, int blockSize) {
-        OptionalLong size = lunSize(element, blockSize);
-        return switch (element.name()) {
-            case "file" -> {
-                // Checked even when the size is wrong, so both mistakes are reported in one go.
-                Optional<Path> path = backingFile(element);
-                yield size.isPresent() ? path.map(p -> new BackendConfig.File(p, size.getAsLong())) : Optional.empty();
-            }
-            case "memory" -> size.isPresent() ? Optional.of(new BackendConfig.Memory(size.getAsLong())) : Optional.empty();
-            default -> {
-                problem(element, "backend <" + element.name() + "> is in the schema but this version of jtarget"
-                        + " cannot serve it: use " + SchemaMessages.orList(BACKEND_ELEMENTS));
-                yield Optional.empty();
-            }
-        };
-    }
-
-    private OptionalLong lunSize(ConfigElement element, int blockSize) {
-        String text = element.attribute("size");
-        OptionalLong size = size(element, text);
-        if (size.isEmpty()) {
-            return size;
-        }
-        long bytes = size.getAsLong();
-        if (bytes == 0) {
-            problem(element, "size of " + element.parent().describe() + " is 0: a LUN needs at least one "
-                    + blockSize + "-byte block");
-            return OptionalLong.empty();
-        }
-        if (bytes % blockSize != 0) {
-            String spelledOut = text.equals(Long.toString(bytes)) ? "" : " (" + bytes + " bytes)";
-            problem(element, "size " + text + spelledOut + " of " + element.parent().describe()
-                    + " is not a multiple of its block-size " + blockSize);
-            return OptionalLong.empty();
-        }
-        return size;
-    }
-
-    private Optional<Path> backingFile(ConfigElement element) {
-        String text = element.attribute("path");
-        Path path;
-        try {
-            path = baseDir.resolve(text).normalize();
-        } catch (InvalidPathException e) {
-            problem(element, "'" + text + "' is not a usable file path: " + e.getReason());
-            return Optional.empty();
-        }
-        ConfigElement first = backingFiles.putIfAbsent(path, element);
-        if (first != null) {
-            problem(element, "file '" + text + "' is already the backend of " + first.parent().describe() + " (line "
-                    + first.line() + "); two LUNs on one file would overwrite each other's data");
-            return Optional.empty();
-        }
-        return Optional.of(path);
-    }
-
-    private OptionalLong size(ConfigElement element, String text) {
-        try {
-            return OptionalLong.of(ByteSize.parse(text));
-        } catch (IllegalArgumentException e) {
-            problem(element, e.getMessage());
-            return OptionalLong.empty();
-        }
     }
 
     private void problem(ConfigElement element, String message) {

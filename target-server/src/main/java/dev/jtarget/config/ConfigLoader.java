@@ -24,7 +24,7 @@ import org.xml.sax.XMLReader;
  * Reads a jtarget XML configuration: validates it against {@code conf/jtarget.xsd}, then applies the rules the schema
  * cannot express, and returns the records the server runs from. Every problem found is reported at once, each with
  * file, line and column. Loading is pure: nothing is created, opened for writing or applied, so a server that refuses
- * a file has changed nothing.
+ * a file has changed nothing. It only looks at the configured paths, to report a missing device or a file used twice.
  */
 public final class ConfigLoader {
 
@@ -46,6 +46,12 @@ public final class ConfigLoader {
 
     /** As {@link #load(Path, Path)}, with the machine's memory size (for {@code arena-size="25%"}) supplied. */
     static ServerConfig load(Path file, Path baseDir, LongSupplier physicalMemoryBytes) throws ConfigException {
+        return load(file, baseDir, physicalMemoryBytes, DeviceProbe.SYSTEM);
+    }
+
+    /** As {@link #load(Path, Path, LongSupplier)}, with what the configured device paths are supplied as well. */
+    static ServerConfig load(Path file, Path baseDir, LongSupplier physicalMemoryBytes, DeviceProbe devices)
+            throws ConfigException {
         ConfigTreeBuilder tree = new ConfigTreeBuilder(file);
         boolean wellFormed = parse(file, tree);
         List<ConfigProblem> problems = new ArrayList<>(tree.problems());
@@ -57,7 +63,7 @@ public final class ConfigLoader {
             throw new ConfigException(problems);
         }
         ConfigInterpreter interpreter = new ConfigInterpreter(file, baseDir.toAbsolutePath().normalize(),
-                physicalMemoryBytes);
+                physicalMemoryBytes, devices);
         ServerConfig config = interpreter.interpret(tree.root());
         problems.addAll(interpreter.problems());
         if (!problems.isEmpty()) {

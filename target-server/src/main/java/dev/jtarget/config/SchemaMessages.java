@@ -32,10 +32,10 @@ final class SchemaMessages {
     private static final Pattern EXPECTED_NAME = Pattern.compile("(?:\"[^\"]*\":)?([\\w.-]+)");
 
     /** Elements that may appear once; a second one is "repeated" rather than "out of order". */
-    private static final Set<String> SINGLE_CHILDREN = Set.of("cache", "chap", "mutual-chap");
+    private static final Set<String> SINGLE_CHILDREN = Set.of("cache", "peer", "chap", "mutual-chap");
 
     private static final Map<String, String> CHILD_ORDER = Map.of(
-            "jtarget", "<portal>..., <cache>, <target>...",
+            "jtarget", "<portal>..., <cache>, <peer>, <target>...",
             "target", "<chap>, <mutual-chap>, <allow>..., <lun>...");
 
     private SchemaMessages() {
@@ -83,8 +83,12 @@ final class SchemaMessages {
             case "Size" -> "cannot parse size '" + value + "': use bytes or a number with KiB/MiB/GiB/TiB (or K/M/G/T)";
             case "ArenaSize" -> "cannot parse arena-size '" + value
                     + "': use a size such as 256MiB or a percentage of physical memory such as 25%";
-            case "ListenAddress" -> "cannot parse listen address '" + value
-                    + "': use HOST:PORT, for example 127.0.0.1:3260, 0.0.0.0:3260 or [::1]:3260";
+            case "ListenAddress" -> "cannot parse listen address '" + value + "': "
+                    + PortalConfig.listenForm(element.name().equals("peer") ? PeerConfig.DEFAULT_PORT : 3260);
+            case "Duration" -> attribute + " '" + value + "' of " + element.describe()
+                    + " is not a duration: use a whole number of ms or s, for example 500ms or 15s";
+            case "NbdUri" -> "uri must not be empty: use nbd://HOST[:PORT]/EXPORT or nbd+unix:///EXPORT?socket=PATH";
+            case "ExportName" -> "export name must be 1 to 4096 characters long";
             case "IscsiName" -> invalidIscsiName(value);
             case "LunId" -> "LUN id '" + value + "' is out of range: use 0 to 16383";
             case "Flushers" -> "flushers must be a whole number from 1 to 64, not '" + value + "'";
@@ -125,10 +129,7 @@ final class SchemaMessages {
             return detail;
         }
         if (parent.name().equals("lun")) {
-            return ConfigInterpreter.BACKEND_ELEMENTS.contains(element.name())
-                    ? parent.describe() + " has more than one backend: a lun holds exactly one"
-                    : "unknown backend <" + element.name() + "> in " + parent.describe() + ": expected "
-                      + orList(ConfigInterpreter.BACKEND_ELEMENTS);
+            return unexpectedInLun(element, parent);
         }
         String order = CHILD_ORDER.get(parent.name());
         if (order != null && order.contains("<" + element.name() + ">")) {
@@ -143,10 +144,24 @@ final class SchemaMessages {
                + (expected.isEmpty() ? "" : ": expected " + orList(expected));
     }
 
+    /** A lun holds one backend element, then optionally one delay. */
+    private static String unexpectedInLun(ConfigElement element, ConfigElement lun) {
+        if (element.name().equals("delay")) {
+            return element.repeatsEarlierSibling()
+                    ? "only one <delay> is allowed in " + lun.describe()
+                    : "<delay> in " + lun.describe() + " must come after its backend, as in <lun><file .../><delay .../></lun>";
+        }
+        return BackendInterpreter.BACKEND_ELEMENTS.contains(element.name())
+                ? lun.describe() + " has more than one backend: a lun holds exactly one"
+                : "unknown backend <" + element.name() + "> in " + lun.describe() + ": expected "
+                  + orList(BackendInterpreter.BACKEND_ELEMENTS);
+    }
+
     private static String incompleteElement(String detail, ConfigElement element) {
         return switch (element.name()) {
-            case "lun" -> element.describe() + " has no backend: expected " + orList(ConfigInterpreter.BACKEND_ELEMENTS);
+            case "lun" -> element.describe() + " has no backend: expected " + orList(BackendInterpreter.BACKEND_ELEMENTS);
             case "target" -> element.describe() + " has no <lun>: a target needs at least one";
+            case "peer" -> "<peer> has no <export>: it needs at least one";
             case "jtarget" -> "the configuration needs at least one <portal> and one <target>";
             default -> {
                 List<String> expected = expectedNames(detail);

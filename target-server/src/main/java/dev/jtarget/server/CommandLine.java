@@ -1,17 +1,24 @@
 package dev.jtarget.server;
 
+import dev.jtarget.config.PeerConfig;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
- * The parsed arguments of {@code jtarget}: a command and the configuration file it works on.
+ * The parsed arguments of {@code jtarget}: a command and what it works on.
  *
- * @param config the configuration file; for {@link Command#HELP} it is unused
+ * @param config the configuration file of {@code serve} and {@code check-config}; unused by the other commands
+ * @param peer   the NBD peer server {@code peer} runs; empty for the other commands
  */
-record CommandLine(Command command, Path config) {
+record CommandLine(Command command, Path config, Optional<PeerConfig> peer) {
 
     static final Path DEFAULT_CONFIG = Path.of("conf", "jtarget.xml");
 
-    enum Command { SERVE, CHECK_CONFIG, HELP }
+    enum Command { SERVE, CHECK_CONFIG, PEER, HELP }
+
+    CommandLine(Command command, Path config) {
+        this(command, config, Optional.empty());
+    }
 
     /** The arguments do not form a command; the message says what is wrong, for people. */
     static final class UsageException extends Exception {
@@ -27,37 +34,35 @@ record CommandLine(Command command, Path config) {
         Command command = switch (args[0]) {
             case "serve" -> Command.SERVE;
             case "check-config" -> Command.CHECK_CONFIG;
+            case "peer" -> Command.PEER;
             case "help", "-h", "--help" -> Command.HELP;
             case "test" -> throw new UsageException("'test' is a command of the ./jtarget launcher script, not of the jar");
             default -> throw new UsageException("unknown command '" + args[0] + "'");
         };
-        if (command == Command.HELP) {
-            return new CommandLine(command, DEFAULT_CONFIG);
+        for (int i = 1; i < args.length; i++) {
+            if (args[i].equals("-h") || args[i].equals("--help")) {
+                return new CommandLine(Command.HELP, DEFAULT_CONFIG);
+            }
         }
+        return switch (command) {
+            case HELP -> new CommandLine(Command.HELP, DEFAULT_CONFIG);
+            case PEER -> new CommandLine(Command.PEER, DEFAULT_CONFIG, Optional.of(PeerArguments.parse(args)));
+            case SERVE, CHECK_CONFIG -> new CommandLine(command, config(command, args));
+        };
+    }
+
+    private static Path config(Command command, String... args) throws UsageException {
         Path config = null;
         for (int i = 1; i < args.length; i++) {
-            String arg = args[i];
-            String value;
-            if (arg.equals("-h") || arg.equals("--help")) {
-                return new CommandLine(Command.HELP, DEFAULT_CONFIG);
-            } else if (arg.equals("--config")) {
-                if (i + 1 == args.length || args[i + 1].isEmpty()) {
-                    throw new UsageException("--config needs a file name");
-                }
-                value = args[++i];
-            } else if (arg.startsWith("--config=")) {
-                value = arg.substring("--config=".length());
-                if (value.isEmpty()) {
-                    throw new UsageException("--config needs a file name");
-                }
-            } else {
-                throw new UsageException((arg.startsWith("-") ? "unknown option '" : "unexpected argument '") + arg
-                        + "' for " + args[0]);
+            Options.Option option = Options.next(args, i, "--config");
+            if (option == null) {
+                throw Options.unexpected(args, i);
             }
             if (config != null) {
                 throw new UsageException("--config is given more than once");
             }
-            config = Path.of(value);
+            config = Path.of(option.value());
+            i = option.lastIndex();
         }
         if (config == null) {
             if (command == Command.CHECK_CONFIG) {
@@ -65,6 +70,6 @@ record CommandLine(Command command, Path config) {
             }
             config = DEFAULT_CONFIG;
         }
-        return new CommandLine(command, config);
+        return config;
     }
 }

@@ -6,17 +6,19 @@ import dev.jtarget.config.ConfigException;
 import dev.jtarget.config.ConfigLoader;
 import dev.jtarget.config.ConfigProblem;
 import dev.jtarget.config.LunConfig;
+import dev.jtarget.config.PeerConfig;
 import dev.jtarget.config.PortalConfig;
 import dev.jtarget.config.ServerConfig;
 import dev.jtarget.config.TargetConfig;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The {@code jtarget} command line: {@code serve}, {@code check-config} and {@code --help}. */
+/** The {@code jtarget} command line: {@code serve}, {@code check-config}, {@code peer} and {@code --help}. */
 public final class Main {
 
     static final int EXIT_OK = 0;
@@ -30,6 +32,12 @@ public final class Main {
               serve [--config FILE]        run the iSCSI target server in the foreground until SIGTERM
                                            or Ctrl-C (default FILE: conf/jtarget.xml)
               check-config --config FILE   validate a configuration file without starting anything
+              peer --export NAME=PATH[,size=SIZE][,ro] ... [--listen ADDRESS:PORT]
+                                           run only the NBD peer server in the foreground until SIGTERM:
+                                           serve each file or block device PATH as export NAME (a file
+                                           is created sparse at SIZE when absent; ro: read-only) on
+                                           ADDRESS:PORT (default 127.0.0.1:10809; NBD has no
+                                           authentication, so keep it on a private network)
               test                         (./jtarget only) install the test tools, run every test
               --help                       show this help
 
@@ -63,6 +71,7 @@ public final class Main {
             }
             case CHECK_CONFIG -> checkConfig(commandLine.config(), out, err);
             case SERVE -> serve(commandLine.config(), err);
+            case PEER -> peer(commandLine.peer().orElseThrow());
         };
     }
 
@@ -88,20 +97,57 @@ public final class Main {
             return EXIT_FAILURE;
         }
         log.info("Configuration {}: {}", file, summary(config));
-        TargetServer server;
+        List<Service> services = new ArrayList<>();
         try {
-            server = TargetServer.start(config);
+            // The peer first: a LUN of this very configuration may keep its data on it.
+            if (config.peer().isPresent()) {
+                PeerServer peer = PeerServer.start(config.peer().get(), config.baseDir());
+                services.add(new Service(peer::close, peer::awaitClosed));
+            }
+            TargetServer server = TargetServer.start(config);
+            // Stopped before the peer: the target's last flush may go to it.
+            services.addFirst(new Service(server::close, server::awaitClosed));
+        } catch (Exception e) {
+            log.error("Cannot start: {}", e.getMessage(), e);
+            services.forEach(service -> service.stop().run());
+            return EXIT_FAILURE;
+        }
+        return runUntilSignal(services);
+    }
+
+    private static int peer(PeerConfig config) {
+        log.info("NBD peer on {} with {}", config.listen(), count(config.exports().size(), "export"));
+        PeerServer peer;
+        try {
+            peer = PeerServer.start(config, Path.of("").toAbsolutePath());
         } catch (Exception e) {
             log.error("Cannot start: {}", e.getMessage(), e);
             return EXIT_FAILURE;
         }
-        Thread hook = new Thread(() -> shutDownOnSignal(server), "jtarget-shutdown");
+        return runUntilSignal(List.of(new Service(peer::close, peer::awaitClosed)));
+    }
+
+    /** A running server as the foreground loop sees it: how to stop it, and how to wait until it has stopped. */
+    private record Service(Runnable stop, Awaitable awaitStopped) {
+    }
+
+    @FunctionalInterface
+    private interface Awaitable {
+        void await() throws InterruptedException;
+    }
+
+    /**
+     * Waits until the first service has stopped, which happens when a signal runs the shutdown hook; the hook stops
+     * every service in order.
+     */
+    private static int runUntilSignal(List<Service> services) {
+        Thread hook = new Thread(() -> shutDownOnSignal(services), "jtarget-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
-            server.awaitClosed();
+            services.getFirst().awaitStopped().await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            server.close();
+            services.forEach(service -> service.stop().run());
             return EXIT_FAILURE;
         }
         try {
@@ -109,27 +155,33 @@ public final class Main {
         } catch (IllegalStateException shutdownInProgress) {
             // A signal started the shutdown; the hook finishes it and sets the exit status.
         }
+        services.forEach(service -> service.stop().run());
         return EXIT_OK;
     }
 
     /**
-     * Runs in the JVM's shutdown (SIGTERM, SIGINT): closes the server gracefully. After a signal the JVM would report
-     * 128+signal, but a shutdown that was asked for and completed is a success, so the hook halts with status 0 (or 1
-     * if closing failed). Halting skips nothing of ours: this is the only hook, and logging is synchronous.
+     * Runs in the JVM's shutdown (SIGTERM, SIGINT): closes every service gracefully, in order. After a signal the JVM
+     * would report 128+signal, but a shutdown that was asked for and completed is a success, so the hook halts with
+     * status 0 (or 1 if closing failed). Halting skips nothing of ours: this is the only hook, and logging is
+     * synchronous.
      */
-    private static void shutDownOnSignal(TargetServer server) {
+    private static void shutDownOnSignal(List<Service> services) {
         log.info("Shutting down");
         int status = EXIT_OK;
-        try {
-            server.close();
-            server.awaitClosed();
+        for (Service service : services) {
+            try {
+                service.stop().run();
+                service.awaitStopped().await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                status = EXIT_FAILURE;
+            } catch (RuntimeException e) {
+                log.error("Shutdown failed: {}", e.getMessage(), e);
+                status = EXIT_FAILURE;
+            }
+        }
+        if (status == EXIT_OK) {
             log.info("Stopped");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            status = EXIT_FAILURE;
-        } catch (RuntimeException e) {
-            log.error("Shutdown failed: {}", e.getMessage(), e);
-            status = EXIT_FAILURE;
         }
         Runtime.getRuntime().halt(status);
     }
@@ -139,23 +191,50 @@ public final class Main {
         err.println(file + ": " + problems.size() + (problems.size() == 1 ? " problem" : " problems"));
     }
 
-    /** One line: {@code 1 portal (127.0.0.1:3260), 1 target, 1 LUN (1 GiB), cache 256 MiB with 2 flushers}. */
+    /**
+     * One line: {@code 1 portal (127.0.0.1:3260), 1 target, 1 LUN (1 GiB), cache 256 MiB with 2 flushers}, with
+     * devices and NBD exports (whose sizes are known only once opened) counted, and the NBD peer if there is one.
+     */
     static String summary(ServerConfig config) {
         List<LunConfig> luns = config.targets().stream().map(TargetConfig::luns).flatMap(List::stream).toList();
-        long totalBytes = luns.stream().mapToLong(lun -> sizeBytes(lun.backend())).sum();
+        long totalBytes = luns.stream().mapToLong(lun -> configuredBytes(lun.backend())).sum();
+        long devices = luns.stream().filter(lun -> isA(lun.backend(), BackendConfig.Device.class)).count();
+        long nbdExports = luns.stream().filter(lun -> isA(lun.backend(), BackendConfig.Nbd.class)).count();
+        long sized = luns.size() - devices - nbdExports;
+        List<String> capacity = new ArrayList<>();
+        if (sized > 0) {
+            capacity.add(ByteSize.format(totalBytes));
+        }
+        if (devices > 0) {
+            capacity.add(count((int) devices, "device"));
+        }
+        if (nbdExports > 0) {
+            capacity.add(count((int) nbdExports, "NBD export"));
+        }
         String portals = config.portals().stream().map(PortalConfig::toString).collect(Collectors.joining(", "));
+        String peer = config.peer()
+                .map(p -> ", NBD peer on " + p.listen() + " with " + count(p.exports().size(), "export"))
+                .orElse("");
         return count(config.portals().size(), "portal") + " (" + portals + "), "
                 + count(config.targets().size(), "target") + ", "
-                + count(luns.size(), "LUN") + " (" + ByteSize.format(totalBytes) + "), "
+                + count(luns.size(), "LUN") + " (" + String.join(" + ", capacity) + "), "
                 + "cache " + ByteSize.format(config.cache().arenaBytes()) + " with "
-                + count(config.cache().flushers(), "flusher");
+                + count(config.cache().flushers(), "flusher") + peer;
     }
 
-    private static long sizeBytes(BackendConfig backend) {
+    /** The configured size, or 0 for a device or an NBD export, whose size is known only once opened. */
+    private static long configuredBytes(BackendConfig backend) {
         return switch (backend) {
             case BackendConfig.File file -> file.sizeBytes();
             case BackendConfig.Memory memory -> memory.sizeBytes();
+            case BackendConfig.Device device -> 0;
+            case BackendConfig.Nbd nbd -> 0;
+            case BackendConfig.Delayed delayed -> configuredBytes(delayed.backend());
         };
+    }
+
+    private static boolean isA(BackendConfig backend, Class<? extends BackendConfig> kind) {
+        return kind.isInstance(backend instanceof BackendConfig.Delayed delayed ? delayed.backend() : backend);
     }
 
     private static String count(int n, String noun) {

@@ -116,9 +116,9 @@ class ConfigErrorsTest {
 
     @Test
     void unknownBackendListsTheKnownOnes() {
-        String xml = withTarget("    <lun id=\"0\">\n      <device path=\"/dev/sdb\"/>\n    </lun>\n");
-        assertOnlyProblem(xml, 5, "unknown backend <device> in lun 0 in target '" + TARGET
-                + "': expected <file> or <memory>");
+        String xml = withTarget("    <lun id=\"0\">\n      <iscsi path=\"iscsi://elsewhere/disk\"/>\n    </lun>\n");
+        assertOnlyProblem(xml, 5, "unknown backend <iscsi> in lun 0 in target '" + TARGET
+                + "': expected <file>, <memory>, <device> or <nbd>");
     }
 
     @Test
@@ -127,7 +127,7 @@ class ConfigErrorsTest {
         List<ConfigProblem> problems = problems(xml);
         assertEquals(1, problems.size());
         assertEquals(4, problems.getFirst().line());
-        assertEquals("lun 7 in target '" + TARGET + "' has no backend: expected <file> or <memory>",
+        assertEquals("lun 7 in target '" + TARGET + "' has no backend: expected <file>, <memory>, <device> or <nbd>",
                 problems.getFirst().message());
     }
 
@@ -182,8 +182,8 @@ class ConfigErrorsTest {
         List<ConfigProblem> problems = problems(xml);
         assertEquals(1, problems.size());
         assertEquals(5, problems.getFirst().line());
-        assertEquals("file './data/../data/a.img' is already the backend of lun 0 in target '" + TARGET
-                + "' (line 4); two LUNs on one file would overwrite each other's data", problems.getFirst().message());
+        assertEquals("file './data/../data/a.img' is already used by lun 0 in target '" + TARGET
+                + "' (line 4); two writers on one file would overwrite each other's data", problems.getFirst().message());
     }
 
     @Test

@@ -51,16 +51,21 @@ class ConfigLoaderTest {
     static Stream<Path> examples() throws IOException {
         try (Stream<Path> files = Files.list(ConfigFiles.confDir().resolve("examples"))) {
             List<Path> xml = files.filter(p -> p.toString().endsWith(".xml")).sorted().toList();
-            assertEquals(List.of("allow-list.xml", "chap.xml", "memory-and-ipv6.xml", "mutual-chap.xml"),
+            assertEquals(List.of("allow-list.xml", "chap.xml", "device.xml", "memory-and-ipv6.xml", "mutual-chap.xml",
+                            "nbd.xml", "peer.xml"),
                     xml.stream().map(p -> p.getFileName().toString()).toList());
             return xml.stream();
         }
     }
 
+    /** The examples name devices this machine does not have; everything under /dev is taken for one here. */
+    static final DeviceProbe DEV_IS_DEVICES = path -> path.startsWith("/dev") ? DeviceProbe.Status.BLOCK_DEVICE
+            : DeviceProbe.Status.MISSING;
+
     @ParameterizedTest
     @MethodSource("examples")
     void everyExampleLoads(Path example) throws ConfigException {
-        ServerConfig config = ConfigLoader.load(example, baseDir, () -> EIGHT_GIB);
+        ServerConfig config = ConfigLoader.load(example, baseDir, () -> EIGHT_GIB, DEV_IS_DEVICES);
         assertFalse(config.targets().isEmpty());
     }
 

@@ -62,7 +62,7 @@ class SchemaContractTest {
         List<String> backends = declarations(schema(), "element").stream()
                 .filter(e -> e.getAttribute("substitutionGroup").equals("backend"))
                 .map(e -> e.getAttribute("name")).toList();
-        assertEquals(ConfigInterpreter.BACKEND_ELEMENTS, backends);
+        assertEquals(BackendInterpreter.BACKEND_ELEMENTS, backends);
     }
 
     @Test

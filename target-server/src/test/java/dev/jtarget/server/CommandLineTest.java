@@ -3,9 +3,14 @@ package dev.jtarget.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.jtarget.config.PeerConfig;
+import dev.jtarget.config.PeerExportConfig;
+import dev.jtarget.config.PortalConfig;
 import dev.jtarget.server.CommandLine.Command;
 import dev.jtarget.server.CommandLine.UsageException;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 
 class CommandLineTest {
@@ -48,5 +53,48 @@ class CommandLineTest {
                 assertThrows(UsageException.class, () -> CommandLine.parse("serve", "--config")).getMessage());
         assertEquals("--config is given more than once", assertThrows(UsageException.class,
                 () -> CommandLine.parse("serve", "--config", "a", "--config", "b")).getMessage());
+    }
+
+    @Test
+    void peerTakesExportsWithOptionsAndAListenAddress() throws UsageException {
+        CommandLine commandLine = CommandLine.parse("peer", "--export", "disk=data/d.img,size=1G,ro",
+                "--listen", "[::1]:10810", "--export=raw=/dev/sdb");
+        assertEquals(Command.PEER, commandLine.command());
+        assertEquals(new PeerConfig(new PortalConfig("::1", 10810), List.of(
+                new PeerExportConfig("disk", Path.of("data/d.img").toAbsolutePath(), OptionalLong.of(1L << 30), true),
+                new PeerExportConfig("raw", Path.of("/dev/sdb"), OptionalLong.empty(), false))),
+                commandLine.peer().orElseThrow());
+    }
+
+    @Test
+    void peerListensOnLoopbackByDefault() throws UsageException {
+        assertEquals(new PortalConfig("127.0.0.1", 10809),
+                CommandLine.parse("peer", "--export", "a=a.img").peer().orElseThrow().listen());
+    }
+
+    @Test
+    void peerMistakesAreNamed() {
+        assertEquals("peer needs at least one --export NAME=PATH", usageError("peer"));
+        assertEquals("--export needs NAME=PATH", usageError("peer", "--export"));
+        assertEquals("--export 'disk' is not NAME=PATH[,size=SIZE][,ro]", usageError("peer", "--export", "disk"));
+        assertEquals("--export '=x.img' is not NAME=PATH[,size=SIZE][,ro]", usageError("peer", "--export", "=x.img"));
+        assertEquals("--export 'd=x,size=1000': size 1000 is not a positive multiple of 512 bytes",
+                usageError("peer", "--export", "d=x,size=1000"));
+        assertEquals("--export 'd=x,size=lots': not a size: 'lots' (use bytes or a number with KiB/MiB/GiB/TiB)",
+                usageError("peer", "--export", "d=x,size=lots"));
+        assertEquals("--export 'd=x,fast': unknown or repeated option 'fast' (expected size=SIZE or ro)",
+                usageError("peer", "--export", "d=x,fast"));
+        assertEquals("export 'd' is given more than once", usageError("peer", "--export", "d=x", "--export", "d=y"));
+        assertEquals("--listen: port 70000 in '0.0.0.0:70000' is out of range: use 1 to 65535 (NBD's port is 10809)",
+                usageError("peer", "--export", "d=x", "--listen", "0.0.0.0:70000"));
+        assertEquals("--listen: cannot parse listen address 'storage': use HOST:PORT, for example 127.0.0.1:10809,"
+                + " 0.0.0.0:10809 or [::1]:10809", usageError("peer", "--export", "d=x", "--listen", "storage"));
+        assertEquals("--listen is given more than once",
+                usageError("peer", "--export", "d=x", "--listen", "h:1", "--listen", "h:2"));
+        assertEquals("unknown option '--config' for peer", usageError("peer", "--config", "x.xml"));
+    }
+
+    private static String usageError(String... args) {
+        return assertThrows(UsageException.class, () -> CommandLine.parse(args)).getMessage();
     }
 }

@@ -56,6 +56,28 @@ class MainTest {
     }
 
     @Test
+    void summaryCountsNbdExportsAndDevicesWhoseSizesAreKnownOnlyOnceOpened() {
+        Path file = ConfigFiles.confDir().resolve("examples/nbd.xml");
+        assertEquals(Main.EXIT_OK, run("check-config", "--config", file.toString()));
+        assertEquals("1 portal (0.0.0.0:3260), 1 target, 2 LUNs (2 NBD exports), cache 256 MiB with 2 flushers",
+                outLines().getLast());
+    }
+
+    @Test
+    void summaryNamesThePeerAndItsExports() {
+        Path file = ConfigFiles.confDir().resolve("examples/peer.xml");
+        assertEquals(Main.EXIT_OK, run("check-config", "--config", file.toString()));
+        assertEquals("1 portal (127.0.0.1:3260), 1 target, 1 LUN (1 GiB), cache 256 MiB with 2 flushers,"
+                + " NBD peer on 10.0.0.2:10809 with 3 exports", outLines().getLast());
+    }
+
+    @Test
+    void peerWithoutExportsIsAUsageError() {
+        assertEquals(Main.EXIT_USAGE, run("peer", "--listen", "127.0.0.1:10809"));
+        assertEquals("jtarget: peer needs at least one --export NAME=PATH", errLines().getFirst());
+    }
+
+    @Test
     void checkConfigOnABrokenFilePrintsEveryProblemAndExitsOne() {
         Path file = badConfig();
         assertEquals(Main.EXIT_FAILURE, run("check-config", "--config", file.toString()));

@@ -1,0 +1,148 @@
+package dev.jtarget.backend.device;
+
+import dev.jtarget.backend.device.LinuxCalls.ErrnoException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A block device opened exclusively through libc: {@code open(O_EXCL)} on a block device makes the kernel refuse every
+ * other exclusive open (another LUN, mkfs, LVM, md) and every mount for as long as the descriptor stays open, and fails
+ * at once when someone already holds the device. The descriptor also carries the calls the JDK cannot make: the size
+ * and block size ioctls, BLKDISCARD and fallocate.
+ */
+final class BlockDevice implements AutoCloseable {
+    /** {@code S_IFMT} and {@code S_IFBLK} of {@code st_mode}. */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFBLK = 0060000;
+
+    private final Path path;
+    private final int fd;
+    private final long sizeBytes;
+    private final int logicalBlockSize;
+    private final long deviceNumber;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private BlockDevice(Path path, int fd, long sizeBytes, int logicalBlockSize, long deviceNumber) {
+        this.path = path;
+        this.fd = fd;
+        this.sizeBytes = sizeBytes;
+        this.logicalBlockSize = logicalBlockSize;
+        this.deviceNumber = deviceNumber;
+    }
+
+    /**
+     * Opens {@code path} exclusively, read-write or read-only.
+     *
+     * @throws IOException when it does not exist, is not a block device, or is in use (mounted, held by another
+     *                     program or already a LUN)
+     */
+    static BlockDevice openExclusive(Path path, boolean readOnly) throws IOException {
+        LinuxCalls.requireAvailable();
+        if (!Files.exists(path)) {
+            throw new IOException("no such device: " + path);
+        }
+        int flags = (readOnly ? LinuxCalls.O_RDONLY : LinuxCalls.O_RDWR) | LinuxCalls.O_EXCL | LinuxCalls.O_CLOEXEC;
+        int fd;
+        try {
+            fd = LinuxCalls.open(path.toString(), flags);
+        } catch (ErrnoException e) {
+            if (e.errno() == LinuxCalls.EBUSY) {
+                throw new IOException(path + " is in use: mounted, opened exclusively by another program, or already"
+                        + " the backend of a LUN", e);
+            }
+            throw e;
+        }
+        try {
+            // Checked on the descriptor, not the path: that is the device we hold, whatever the path points to now.
+            Path opened = descriptorPath(fd);
+            Map<String, Object> attributes = Files.readAttributes(opened, "unix:mode,rdev");
+            if (((int) attributes.get("mode") & S_IFMT) != S_IFBLK) {
+                // On anything but a block device O_EXCL without O_CREAT means nothing, so this is no lock at all.
+                throw new IOException(path + " is not a block device (regular files use the file backend)");
+            }
+            long size = LinuxCalls.ioctlReadLong(fd, LinuxCalls.BLKGETSIZE64, "BLKGETSIZE64 on " + path);
+            int blockSize = LinuxCalls.ioctlReadInt(fd, LinuxCalls.BLKSSZGET, "BLKSSZGET on " + path);
+            return new BlockDevice(path, fd, size, blockSize, (long) attributes.get("rdev"));
+        } catch (IOException | RuntimeException e) {
+            try {
+                LinuxCalls.close(fd, "close " + path);
+            } catch (IOException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e;
+        }
+    }
+
+    /** True when {@code path} (after symbolic links) is a block device node. */
+    static boolean isBlockDevice(Path path) {
+        try {
+            return ((int) Files.getAttribute(path, "unix:mode") & S_IFMT) == S_IFBLK;
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    /**
+     * {@code /proc/self/fd/N}: opening it opens the very device this descriptor holds, even if the configured path
+     * (a udev symlink, say) has been pointed elsewhere since.
+     */
+    Path descriptorPath() {
+        return descriptorPath(fd);
+    }
+
+    private static Path descriptorPath(int fd) {
+        return Path.of("/proc/self/fd", Integer.toString(fd));
+    }
+
+    /** The device's sysfs directory, {@code /sys/dev/block/MAJOR:MINOR}. */
+    Path sysfsDirectory() {
+        // glibc's major()/minor() decoding of a 64-bit dev_t.
+        long major = ((deviceNumber >>> 8) & 0xfffL) | ((deviceNumber >>> 32) & ~0xfffL);
+        long minor = (deviceNumber & 0xffL) | ((deviceNumber >>> 12) & ~0xffL);
+        return Path.of("/sys/dev/block", major + ":" + minor);
+    }
+
+    Path path() {
+        return path;
+    }
+
+    long sizeBytes() {
+        return sizeBytes;
+    }
+
+    int logicalBlockSize() {
+        return logicalBlockSize;
+    }
+
+    /** {@code ioctl(BLKDISCARD)}: the kernel drops the range from the page cache and tells the device. */
+    void discard(long offset, long length) throws IOException {
+        LinuxCalls.ioctlRange(fd, LinuxCalls.BLKDISCARD, offset, length,
+                "BLKDISCARD " + offset + "+" + length + " on " + path);
+    }
+
+    /**
+     * {@code fallocate(PUNCH_HOLE | KEEP_SIZE)}: the device's own write-zeroes, allowed to deallocate; fails with
+     * EOPNOTSUPP when the device has none (the kernel does not fall back to writing zeros here).
+     */
+    void zeroOutUnmapping(long offset, long length) throws IOException {
+        LinuxCalls.fallocate(fd, LinuxCalls.FALLOC_FL_PUNCH_HOLE | LinuxCalls.FALLOC_FL_KEEP_SIZE, offset, length,
+                "zero (unmapping) " + offset + "+" + length + " on " + path);
+    }
+
+    /** {@code fallocate(ZERO_RANGE | KEEP_SIZE)}: zeros by any means, the kernel writing zero pages if it must. */
+    void zeroOutWriting(long offset, long length) throws IOException {
+        LinuxCalls.fallocate(fd, LinuxCalls.FALLOC_FL_ZERO_RANGE | LinuxCalls.FALLOC_FL_KEEP_SIZE, offset, length,
+                "zero " + offset + "+" + length + " on " + path);
+    }
+
+    /** Releases the exclusive claim. */
+    @Override
+    public void close() throws IOException {
+        if (closed.compareAndSet(false, true)) {
+            LinuxCalls.close(fd, "close " + path);
+        }
+    }
+}

@@ -1,0 +1,366 @@
+package dev.jtarget.backend.device;
+
+import dev.jtarget.backend.BackendCapabilities;
+import dev.jtarget.backend.BackendException;
+import dev.jtarget.backend.BackendException.Kind;
+import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.device.LinuxCalls.ErrnoException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A LUN on a raw block device ({@code /dev/sdb}, a partition, an LVM volume, a loop device), held exclusively.
+ *
+ * <p>Two descriptors reach the device. The one from {@link BlockDevice} is opened with {@code O_EXCL}: it is the lock
+ * (no second LUN, mount, mkfs or LVM can claim the device meanwhile) and carries the size and discard ioctls and
+ * fallocate, which must come from the exclusive holder for the kernel to drop the range from its page cache directly.
+ * Data moves through a {@link FileChannel} opened on that descriptor's {@code /proc/self/fd} entry, so it is the very
+ * same device: the JDK's positional reads and writes handle heap and direct buffers, short transfers and EINTR, and
+ * no Java memory has to be pinned for a native call that may wait on the disk for a long time.
+ *
+ * <p>I/O goes through the kernel's page cache (no O_DIRECT), so completed writes need a flush ({@code fdatasync},
+ * which also flushes the device's own volatile cache). Discards use {@code BLKDISCARD}, or an unmapping write-zeroes
+ * where the kernel says that deallocates (see {@link DeviceQueue}); write-zeroes uses the device's write-zeroes
+ * command and falls back to the kernel writing zero pages. Like {@code FileBackend}, all I/O runs on the backend's own
+ * pool of daemon threads ({@code device-io-<name>-N}) and futures complete there.
+ */
+public final class DeviceBackend implements BlockBackend {
+    private static final Logger log = LoggerFactory.getLogger(DeviceBackend.class);
+    /** How long close() lets queued and running requests finish before it releases the device anyway. */
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(30);
+
+    private final BlockDevice device;
+    private final FileChannel channel;
+    private final DeviceQueue queue;
+    private final boolean readOnly;
+    private final ThreadPoolExecutor io;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set once the device refused an unmapping write-zeroes, so later zeroing goes straight to the fallback. */
+    private volatile boolean noUnmappingZeroes;
+    /** The first failed fdatasync: Linux reports a writeback error only once, so every later flush fails too. */
+    private volatile IOException flushFailure;
+
+    private DeviceBackend(BlockDevice device, FileChannel channel, DeviceQueue queue, DeviceBackendOptions options) {
+        this.device = device;
+        this.channel = channel;
+        this.queue = queue;
+        this.readOnly = options.readOnly();
+        this.io = newIoPool(queue.name(), options.ioThreads());
+    }
+
+    /**
+     * Opens the device exclusively and learns its size, logical block size and discard support.
+     *
+     * @throws IOException when it is missing, not a block device, in use, or its attributes cannot be read
+     */
+    public static DeviceBackend open(DeviceBackendOptions options) throws IOException {
+        BlockDevice device = BlockDevice.openExclusive(options.path(), options.readOnly());
+        FileChannel channel = null;
+        try {
+            DeviceQueue queue = DeviceQueue.read(device.sysfsDirectory().toRealPath());
+            channel = options.readOnly()
+                    ? FileChannel.open(device.descriptorPath(), StandardOpenOption.READ)
+                    : FileChannel.open(device.descriptorPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+            DeviceBackend backend = new DeviceBackend(device, channel, queue, options);
+            log.info("opened device backend {} ({}: {} bytes, {}-byte blocks, discard {}{}{})", options.path(),
+                    queue.name(), device.sizeBytes(), device.logicalBlockSize(), queue.discardMode(),
+                    queue.discardReadsZeros() ? " reading zeros" : "", options.readOnly() ? ", read-only" : "");
+            return backend;
+        } catch (IOException | RuntimeException e) {
+            try {
+                if (channel != null) {
+                    channel.close();
+                }
+                device.close();
+            } catch (IOException closeFailure) {
+                e.addSuppressed(closeFailure);
+            }
+            throw e;
+        }
+    }
+
+    /** True when {@code path} (after symbolic links) is a block device node: what this backend can open. */
+    public static boolean isBlockDevice(Path path) {
+        return BlockDevice.isBlockDevice(path);
+    }
+
+    private static ThreadPoolExecutor newIoPool(String name, int threads) {
+        AtomicInteger counter = new AtomicInteger();
+        // Daemon threads: a backend someone forgot to close must not keep the JVM alive.
+        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                task -> {
+                    Thread thread = new Thread(task, "device-io-" + name + "-" + counter.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+    }
+
+    @Override
+    public long sizeBytes() {
+        return device.sizeBytes();
+    }
+
+    @Override
+    public int blockSize() {
+        return device.logicalBlockSize();
+    }
+
+    @Override
+    public BackendCapabilities capabilities() {
+        boolean canDiscard = !readOnly && queue.discardMode() != DeviceQueue.DiscardMode.NONE;
+        return new BackendCapabilities(canDiscard, canDiscard && queue.discardReadsZeros(), true, readOnly);
+    }
+
+    @Override
+    public CompletableFuture<Void> read(long offset, ByteBuffer destination) {
+        BackendException invalid = checkRange("read", offset, destination.remaining());
+        if (invalid != null) {
+            return CompletableFuture.failedFuture(invalid);
+        }
+        return submit("read " + offset + "+" + destination.remaining(), Kind.READ_ERROR,
+                () -> readFully(offset, destination));
+    }
+
+    @Override
+    public CompletableFuture<Void> write(long offset, ByteBuffer[] sources, boolean fua) {
+        long length = 0;
+        for (ByteBuffer source : sources) {
+            length += source.remaining();
+        }
+        BackendException invalid = checkWritable("write", offset, length);
+        if (invalid != null) {
+            return CompletableFuture.failedFuture(invalid);
+        }
+        return submit("write " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
+            writeFully(offset, sources);
+            if (fua) {
+                force();
+            }
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> flush() {
+        if (readOnly) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return submit("flush", Kind.WRITE_ERROR, this::force);
+    }
+
+    @Override
+    public CompletableFuture<Void> discard(long offset, long length) {
+        BackendException invalid = checkWritable("discard", offset, length);
+        if (invalid != null) {
+            return CompletableFuture.failedFuture(invalid);
+        }
+        return switch (queue.discardMode()) {
+            // Discard is advisory and capabilities() said it does nothing here.
+            case NONE -> CompletableFuture.completedFuture(null);
+            case UNMAPPING_WRITE_ZEROES -> submit("discard " + offset + "+" + length, Kind.WRITE_ERROR,
+                    () -> zeroRange(offset, length));
+            case BLKDISCARD -> submit("discard " + offset + "+" + length, Kind.WRITE_ERROR,
+                    () -> discardRange(offset, length));
+        };
+    }
+
+    @Override
+    public CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua) {
+        BackendException invalid = checkWritable("write zeroes", offset, length);
+        if (invalid != null) {
+            return CompletableFuture.failedFuture(invalid);
+        }
+        return submit("write zeroes " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
+            zeroRange(offset, length);
+            if (fua) {
+                force();
+            }
+        });
+    }
+
+    private void discardRange(long offset, long length) throws IOException {
+        try {
+            device.discard(offset, length);
+        } catch (ErrnoException e) {
+            if (e.errno() != LinuxCalls.EOPNOTSUPP) {
+                throw e;
+            }
+            // The device stopped taking discards (a loop device whose backing filesystem cannot punch holes). If
+            // zeros were promised they must still be there; otherwise doing nothing is what a discard may do.
+            if (capabilities().discardReadsZeros()) {
+                zeroRange(offset, length);
+            }
+        }
+    }
+
+    private void zeroRange(long offset, long length) throws IOException {
+        if (length == 0) {
+            return;
+        }
+        if (!noUnmappingZeroes) {
+            try {
+                device.zeroOutUnmapping(offset, length);
+                return;
+            } catch (ErrnoException e) {
+                if (e.errno() != LinuxCalls.EOPNOTSUPP) {
+                    throw e;
+                }
+                log.info("{} has no write-zeroes command; zeroing will write zeros", device.path());
+                noUnmappingZeroes = true;
+            }
+        }
+        device.zeroOutWriting(offset, length);
+    }
+
+    private BackendException checkWritable(String operation, long offset, long length) {
+        if (readOnly) {
+            return new BackendException(Kind.READ_ONLY, operation + " refused: " + describe() + " is read-only");
+        }
+        return checkRange(operation, offset, length);
+    }
+
+    private BackendException checkRange(String operation, long offset, long length) {
+        long size = device.sizeBytes();
+        // Written as a subtraction so that offset + length cannot overflow past Long.MAX_VALUE.
+        if (offset < 0 || length < 0 || offset > size || length > size - offset) {
+            return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length + " lies outside "
+                    + describe() + " (" + size + " bytes)");
+        }
+        // The discard and zeroing calls refuse ranges that are not whole logical blocks (EINVAL).
+        int block = device.logicalBlockSize();
+        if (offset % block != 0 || length % block != 0) {
+            return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length
+                    + " is not aligned to the " + block + "-byte blocks of " + describe());
+        }
+        return null;
+    }
+
+    private CompletableFuture<Void> submit(String operation, Kind failureKind, IoTask task) {
+        // Completed by hand rather than with runAsync, so a failed future carries the BackendException itself.
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        try {
+            io.execute(() -> {
+                try {
+                    task.run();
+                    result.complete(null);
+                } catch (Throwable t) {
+                    result.completeExceptionally(classify(operation + " on " + describe(), t, failureKind));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(
+                    new BackendException(Kind.NOT_READY, operation + " refused: " + describe() + " is closed", e));
+        }
+        return result;
+    }
+
+    /** Out of space (a thin volume whose pool is full) or a medium error of the operation's kind. */
+    private static BackendException classify(String context, Throwable failure, Kind ioKind) {
+        if (failure instanceof BackendException backendException) {
+            return backendException;
+        }
+        if (failure instanceof ClosedChannelException) {
+            return new BackendException(Kind.NOT_READY, context + ": backend closed", failure);
+        }
+        boolean noSpace = failure instanceof ErrnoException errnoException
+                ? errnoException.errno() == LinuxCalls.ENOSPC
+                : failure.getMessage() != null && failure.getMessage().contains("No space left");
+        return new BackendException(noSpace ? Kind.NO_SPACE : ioKind, context + ": " + failure, failure);
+    }
+
+    private void readFully(long offset, ByteBuffer destination) throws IOException {
+        long position = offset;
+        while (destination.hasRemaining()) {
+            int read = channel.read(destination, position);
+            if (read < 0) {
+                throw new IOException(device.path() + " ended at " + position + ", before its size "
+                        + device.sizeBytes() + ": was the device resized?");
+            }
+            position += read;
+        }
+    }
+
+    private void writeFully(long offset, ByteBuffer[] sources) throws IOException {
+        long position = offset;
+        for (ByteBuffer source : sources) {
+            while (source.hasRemaining()) {
+                position += channel.write(source, position);
+            }
+        }
+    }
+
+    private void force() throws IOException {
+        IOException earlier = flushFailure;
+        if (earlier != null) {
+            throw new IOException("an earlier flush of " + device.path()
+                    + " failed, so data written before it may be lost", earlier);
+        }
+        try {
+            // fdatasync on a block device writes back its page cache and flushes the device's volatile cache.
+            channel.force(false);
+        } catch (ClosedChannelException closedChannel) {
+            throw closedChannel;
+        } catch (IOException e) {
+            flushFailure = e;
+            throw e;
+        }
+    }
+
+    /**
+     * Lets queued requests finish, then releases the device and its exclusive claim. Never interrupts the I/O
+     * threads: an interrupt inside a FileChannel operation closes the whole channel.
+     */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        io.shutdown();
+        boolean drained = false;
+        try {
+            drained = io.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            channel.close(); // requests still running fail with AsynchronousCloseException, reported as NOT_READY
+        } catch (IOException e) {
+            log.warn("closing {} failed", device.path(), e);
+        }
+        if (!drained) {
+            // A discard may still be inside the ioctl; closing its descriptor could let the number be reused for
+            // another device that the late call would then discard. Leaking one descriptor is the safe choice.
+            log.warn("I/O on {} did not finish within {}; leaving its exclusive descriptor open", device.path(),
+                    CLOSE_GRACE);
+            return;
+        }
+        try {
+            device.close();
+        } catch (IOException e) {
+            log.warn("closing the exclusive descriptor of {} failed", device.path(), e);
+        }
+    }
+
+    @Override
+    public String describe() {
+        return "device " + device.path();
+    }
+
+    @FunctionalInterface
+    private interface IoTask {
+        void run() throws IOException;
+    }
+}

@@ -1,0 +1,228 @@
+package dev.jtarget.backend.device;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout.PathElement;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The few libc calls a raw block device needs and the JDK does not offer: {@code open(2)} with {@code O_EXCL},
+ * {@code ioctl(2)}, {@code fallocate(2)} and {@code close(2)}, bound through the Foreign Function &amp; Memory API.
+ * Every call retries on EINTR and turns a failure into an {@link ErrnoException} that keeps the errno.
+ */
+@SuppressWarnings("restricted") // binding libc is the point; the launcher and the tests grant native access
+final class LinuxCalls {
+    // Linux UAPI values, identical on x86_64 and aarch64 (the generic ioctl encoding).
+    static final int O_RDONLY = 0x0;
+    static final int O_RDWR = 0x2;
+    static final int O_EXCL = 0x80;
+    static final int O_CLOEXEC = 0x80000;
+    static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    static final int FALLOC_FL_ZERO_RANGE = 0x10;
+    /** {@code _IOR(0x12, 114, size_t)}: the device size in bytes, as a u64. */
+    static final long BLKGETSIZE64 = 0x80081272L;
+    /** {@code _IO(0x12, 104)}: the logical block size, as an int. */
+    static final long BLKSSZGET = 0x1268L;
+    /** {@code _IO(0x12, 119)}: discard the byte range {@code u64[2] = {start, length}}. */
+    static final long BLKDISCARD = 0x1277L;
+    static final int EINTR = 4;
+    static final int EBUSY = 16;
+    static final int ENOSPC = 28;
+    static final int EOPNOTSUPP = 95;
+
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CALL_STATE.varHandle(PathElement.groupElement("errno"));
+    /** Why the calls cannot be made here, or null when they can. */
+    private static final String UNAVAILABLE;
+    private static final MethodHandle OPEN;
+    private static final MethodHandle IOCTL;
+    private static final MethodHandle FALLOCATE;
+    private static final MethodHandle CLOSE;
+    private static final MethodHandle STRERROR;
+
+    static {
+        MethodHandle open = null;
+        MethodHandle ioctl = null;
+        MethodHandle fallocate = null;
+        MethodHandle close = null;
+        MethodHandle strerror = null;
+        String unavailable = null;
+        try {
+            Linker linker = Linker.nativeLinker();
+            SymbolLookup libc = linker.defaultLookup();
+            Linker.Option errno = Linker.Option.captureCallState("errno");
+            if (libc.find("fallocate").isEmpty()) {
+                unavailable = "this C library has no fallocate (not Linux)";
+            } else {
+                // open(2) and ioctl(2) are variadic: the third argument is passed as the variadic part.
+                open = linker.downcallHandle(libc.findOrThrow("open"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
+                        errno, Linker.Option.firstVariadicArg(2));
+                ioctl = linker.downcallHandle(libc.findOrThrow("ioctl"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
+                        errno, Linker.Option.firstVariadicArg(2));
+                fallocate = linker.downcallHandle(libc.findOrThrow("fallocate"), FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG), errno);
+                close = linker.downcallHandle(libc.findOrThrow("close"),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errno);
+                strerror = linker.downcallHandle(libc.findOrThrow("strerror"),
+                        FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+            }
+        } catch (IllegalCallerException e) {
+            unavailable = "native access is not enabled (run java with --enable-native-access=ALL-UNNAMED)";
+        }
+        OPEN = open;
+        IOCTL = ioctl;
+        FALLOCATE = fallocate;
+        CLOSE = close;
+        STRERROR = strerror;
+        UNAVAILABLE = unavailable;
+    }
+
+    private LinuxCalls() {
+    }
+
+    /** Fails with the reason when raw devices cannot be used on this platform or JVM. */
+    static void requireAvailable() throws IOException {
+        if (UNAVAILABLE != null) {
+            throw new IOException("raw block devices are not supported here: " + UNAVAILABLE);
+        }
+    }
+
+    /** {@code open(path, flags)}; returns the file descriptor. */
+    static int open(String path, int flags) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment cPath = arena.allocateFrom(path);
+            while (true) {
+                int fd = (int) OPEN.invokeExact(state, cPath, flags, 0);
+                if (fd >= 0) {
+                    return fd;
+                }
+                int errno = errno(state);
+                if (errno != EINTR) {
+                    throw new ErrnoException("open " + path, errno);
+                }
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native open failed unexpectedly", t);
+        }
+    }
+
+    /** An ioctl that fills a u64 ({@code BLKGETSIZE64}). */
+    static long ioctlReadLong(int fd, long request, String what) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
+            ioctl(arena, fd, request, value, what);
+            return value.get(ValueLayout.JAVA_LONG, 0);
+        }
+    }
+
+    /** An ioctl that fills an int ({@code BLKSSZGET}). */
+    static int ioctlReadInt(int fd, long request, String what) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
+            ioctl(arena, fd, request, value, what);
+            return value.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
+    /** An ioctl that takes a byte range {@code u64[2] = {start, length}} ({@code BLKDISCARD}). */
+    static void ioctlRange(int fd, long request, long start, long length, String what) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment range = arena.allocate(ValueLayout.JAVA_LONG, 2);
+            range.setAtIndex(ValueLayout.JAVA_LONG, 0, start);
+            range.setAtIndex(ValueLayout.JAVA_LONG, 1, length);
+            ioctl(arena, fd, request, range, what);
+        }
+    }
+
+    private static void ioctl(Arena arena, int fd, long request, MemorySegment argument, String what)
+            throws IOException {
+        MemorySegment state = arena.allocate(CALL_STATE);
+        try {
+            while ((int) IOCTL.invokeExact(state, fd, request, argument) != 0) {
+                int errno = errno(state);
+                if (errno != EINTR) {
+                    throw new ErrnoException(what, errno);
+                }
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native ioctl failed unexpectedly", t);
+        }
+    }
+
+    /** {@code fallocate(fd, mode, offset, length)}. */
+    static void fallocate(int fd, int mode, long offset, long length, String what) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            while ((int) FALLOCATE.invokeExact(state, fd, mode, offset, length) != 0) {
+                int errno = errno(state);
+                if (errno != EINTR) {
+                    throw new ErrnoException(what, errno);
+                }
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native fallocate failed unexpectedly", t);
+        }
+    }
+
+    /** {@code close(fd)}, without retry on EINTR: Linux releases the descriptor even then. */
+    static void close(int fd, String what) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            if ((int) CLOSE.invokeExact(state, fd) != 0) {
+                throw new ErrnoException(what, errno(state));
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("native close failed unexpectedly", t);
+        }
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    static String describe(int errno) {
+        if (STRERROR == null) {
+            return "errno " + errno;
+        }
+        try {
+            MemorySegment message = (MemorySegment) STRERROR.invokeExact(errno);
+            return message.reinterpret(Integer.MAX_VALUE).getString(0);
+        } catch (Throwable t) {
+            return "errno " + errno;
+        }
+    }
+
+    /** A failed libc call, with the errno kept so callers can act on it (EBUSY, EOPNOTSUPP, ENOSPC). */
+    static final class ErrnoException extends IOException {
+        private final int errno;
+
+        ErrnoException(String operation, int errno) {
+            super(operation + ": " + describe(errno) + " (errno " + errno + ")");
+            this.errno = errno;
+        }
+
+        int errno() {
+            return errno;
+        }
+    }
+}
