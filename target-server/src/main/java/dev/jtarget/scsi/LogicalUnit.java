@@ -17,9 +17,16 @@ import java.util.function.UnaryOperator;
  * as a {@link BlockBackend} decorator without this class knowing.
  */
 public final class LogicalUnit {
+    /**
+     * 4 KiB is the page size of the page cache and the block size of the file systems below us: a smaller or
+     * misaligned write costs a read-modify-write there, and hole punching frees whole pages only.
+     */
+    private static final int PAGE_BYTES = 4096;
+
     private final int id;
     private final BlockBackend backend;
     private final int blockSize;
+    private final int optimalGranularity;
     private final long blockCount;
     private final boolean readOnly;
     private final BackendCapabilities capabilities;
@@ -36,6 +43,7 @@ public final class LogicalUnit {
         this.id = id;
         this.backend = backend;
         this.blockSize = blockSize;
+        this.optimalGranularity = Math.max(1, Math.max(PAGE_BYTES, backend.blockSize()) / blockSize);
         this.blockCount = backend.sizeBytes() / blockSize;
         this.capabilities = backend.capabilities();
         this.readOnly = readOnly || capabilities.readOnly();
@@ -76,6 +84,15 @@ public final class LogicalUnit {
 
     int blockSize() {
         return blockSize;
+    }
+
+    /**
+     * The OPTIMAL TRANSFER LENGTH and UNMAP GRANULARITY hints, in blocks: whole pages. They are not advertised as
+     * the physical block size (READ CAPACITY(16) keeps one logical block per physical block), because libiscsi
+     * 1.19's GET LBA STATUS test expects descriptors that contradict SBC-3 §5.14 when that is larger than one.
+     */
+    int optimalGranularity() {
+        return optimalGranularity;
     }
 
     long blockCount() {
@@ -169,10 +186,10 @@ public final class LogicalUnit {
         reservationHolder.compareAndSet(nexus, null);
     }
 
-    /** A LOGICAL UNIT RESET or target reset from {@code source}: UAs for the others, reservation released. */
-    void reset(ItNexus source, Sense condition) {
+    /** A LOGICAL UNIT RESET or target reset: a unit attention for every nexus, the SPC-2 reservation released. */
+    void reset(Sense condition) {
         reservationHolder.set(null);
-        unitAttentions.resetOthers(source, condition);
+        unitAttentions.resetAll(condition);
     }
 
     void close() {

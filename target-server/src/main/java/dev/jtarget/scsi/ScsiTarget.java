@@ -95,18 +95,18 @@ public final class ScsiTarget implements ScsiTargetDevice {
         luns.values().forEach(lu -> lu.nexusLoggedOut(nexus));
     }
 
-    /** SAM-5 §7.7: the other nexuses learn of it through BUS DEVICE RESET FUNCTION OCCURRED (29h/03h). */
+    /** SAM-5 §7.7: every nexus learns of it through BUS DEVICE RESET FUNCTION OCCURRED (29h/03h). */
     @Override
     public void logicalUnitReset(ItNexus by, int lun) {
         LogicalUnit lu = luns.get(lun);
         if (lu != null) {
-            lu.reset(by, Sense.BUS_DEVICE_RESET_FUNCTION);
+            lu.reset(Sense.BUS_DEVICE_RESET_FUNCTION);
         }
     }
 
     @Override
     public void targetReset(ItNexus by) {
-        luns.values().forEach(lu -> lu.reset(by, Sense.POWER_ON_OR_RESET));
+        luns.values().forEach(lu -> lu.reset(Sense.POWER_ON_OR_RESET));
     }
 
     @Override

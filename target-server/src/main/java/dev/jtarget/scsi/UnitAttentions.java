@@ -37,16 +37,15 @@ final class UnitAttentions {
     }
 
     /**
-     * A reset on behalf of {@code source}: every other nexus gets {@code condition} instead of what it had pending,
-     * since the reset supersedes older conditions (a reset UA has the highest precedence, SAM-5 §5.14).
+     * A reset: every nexus, the one that asked for it too, gets {@code condition} instead of what it had pending,
+     * since the reset supersedes older conditions (SAM-5 §5.14, §6.3: a hard or logical unit reset establishes the
+     * unit attention for the initiator port of every I_T nexus; multipath software counts on seeing it on each path).
      */
-    void resetOthers(ItNexus source, Sense condition) {
+    void resetAll(Sense condition) {
         pending.forEach((nexus, queue) -> {
-            if (!nexus.equals(source)) {
-                synchronized (queue) {
-                    queue.clear();
-                    queue.add(condition);
-                }
+            synchronized (queue) {
+                queue.clear();
+                queue.add(condition);
             }
         });
     }

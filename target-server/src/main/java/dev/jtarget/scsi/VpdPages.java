@@ -129,11 +129,11 @@ final class VpdPages {
         byte[] b = header(BLOCK_LIMITS, 0x3C);
         b[4] = 0x01; // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 ("to the end") is refused
         b[5] = (byte) limits.maxCompareAndWriteBlocks();
-        Cdb.put16(b, 6, 1); // OPTIMAL TRANSFER LENGTH GRANULARITY: any whole block is fine
+        Cdb.put16(b, 6, lu.optimalGranularity()); // OPTIMAL TRANSFER LENGTH GRANULARITY
         Cdb.put32(b, 8, limits.maxTransferBlocks());
         Cdb.put32(b, 20, limits.maxUnmapBlocks());
         Cdb.put32(b, 24, limits.maxUnmapDescriptors());
-        Cdb.put32(b, 28, lu.canDiscard() ? 1 : 0); // OPTIMAL UNMAP GRANULARITY
+        Cdb.put32(b, 28, lu.canDiscard() ? lu.optimalGranularity() : 0); // OPTIMAL UNMAP GRANULARITY
         Cdb.put64(b, 36, limits.maxWriteSameBlocks());
         return b;
     }
