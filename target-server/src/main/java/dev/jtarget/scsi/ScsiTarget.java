@@ -11,7 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The device server of one iSCSI target: routes each command to its logical unit, applies the rules every command
- * shares (LUN existence, unit attentions, CDB validation, reservations) and turns any failure into CHECK CONDITION.
+ * shares (LUN existence, unit attentions, CDB validation, SPC-2 and persistent reservations) and turns any failure
+ * into CHECK CONDITION or RESERVATION CONFLICT.
  */
 public final class ScsiTarget implements ScsiTargetDevice {
     private static final Logger log = LoggerFactory.getLogger(ScsiTarget.class);
@@ -44,9 +45,9 @@ public final class ScsiTarget implements ScsiTargetDevice {
         LogicalUnit lu = luns.get(command.lun());
         try {
             return dispatch(command, lu)
-                    .handle((response, failure) -> failure == null ? response : checkCondition(command, lu, failure));
+                    .handle((response, failure) -> failure == null ? response : failed(command, lu, failure));
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(checkCondition(command, lu, e));
+            return CompletableFuture.completedFuture(failed(command, lu, e));
         }
     }
 
@@ -68,11 +69,17 @@ public final class ScsiTarget implements ScsiTargetDevice {
             throw CommandTable.unsupported(cdb);
         }
         spec.validate(cdb);
-        if (admission == Admission.NORMAL && reservedByOther(lu, command.nexus())) {
-            return CompletableFuture.completedFuture(new ScsiResponse(ScsiResponse.RESERVATION_CONFLICT, null, null,
-                    ScsiResponse.Residual.NONE, 0));
+        ItNexus nexus = command.nexus();
+        if (admission == Admission.NORMAL && reservedByOther(lu, nexus)) {
+            throw new ReservationConflict();
         }
-        return spec.handler().execute(new Request(command, lu, lunIds));
+        if (lu == null) {
+            return spec.handler().execute(new Request(command, null, lunIds));
+        }
+        if (lu.persistentReservation().conflicts(nexus, spec.sharing().of(cdb))) {
+            throw new ReservationConflict();
+        }
+        return lu.inFlight().track(nexus, spec.handler().execute(new Request(command, lu, lunIds)));
     }
 
     private static boolean reservedByOther(LogicalUnit lu, ItNexus nexus) {
@@ -80,7 +87,10 @@ public final class ScsiTarget implements ScsiTargetDevice {
         return holder != null && !holder.equals(nexus);
     }
 
-    private static ScsiResponse checkCondition(ScsiCommand command, LogicalUnit lu, Throwable failure) {
+    private static ScsiResponse failed(ScsiCommand command, LogicalUnit lu, Throwable failure) {
+        if (Failures.unwrap(failure) instanceof ReservationConflict) {
+            return new ScsiResponse(ScsiResponse.RESERVATION_CONFLICT, null, null, ScsiResponse.Residual.NONE, 0);
+        }
         Sense sense = Failures.toSense(failure, command);
         return ScsiResponse.checkCondition(lu != null ? lu.encode(sense) : sense.encode(false));
     }

@@ -30,12 +30,16 @@ record Sense(int key, int asc, int ascq, boolean informationValid, long informat
     static final Sense INVALID_FIELD_IN_CDB = of(ILLEGAL_REQUEST, 0x24, 0x00);
     static final Sense LOGICAL_UNIT_NOT_SUPPORTED = of(ILLEGAL_REQUEST, 0x25, 0x00);
     static final Sense INVALID_FIELD_IN_PARAMETER_LIST = of(ILLEGAL_REQUEST, 0x26, 0x00);
+    static final Sense INVALID_RELEASE_OF_PERSISTENT_RESERVATION = of(ILLEGAL_REQUEST, 0x26, 0x04);
     static final Sense SAVING_PARAMETERS_NOT_SUPPORTED = of(ILLEGAL_REQUEST, 0x39, 0x00);
     /** The iSCSI expected data transfer length is part of the information unit (SAM-5 §5.4). */
     static final Sense INVALID_FIELD_IN_INFORMATION_UNIT = of(ILLEGAL_REQUEST, 0x0E, 0x03);
     static final Sense POWER_ON_OR_RESET = of(UNIT_ATTENTION, 0x29, 0x00);
     static final Sense BUS_DEVICE_RESET_FUNCTION = of(UNIT_ATTENTION, 0x29, 0x03);
     static final Sense MODE_PARAMETERS_CHANGED = of(UNIT_ATTENTION, 0x2A, 0x01);
+    static final Sense RESERVATIONS_PREEMPTED = of(UNIT_ATTENTION, 0x2A, 0x03);
+    static final Sense RESERVATIONS_RELEASED = of(UNIT_ATTENTION, 0x2A, 0x04);
+    static final Sense REGISTRATIONS_PREEMPTED = of(UNIT_ATTENTION, 0x2A, 0x05);
     static final Sense WRITE_PROTECTED = of(DATA_PROTECT, 0x27, 0x00);
     static final Sense SPACE_ALLOCATION_FAILED = of(DATA_PROTECT, 0x27, 0x07);
     static final Sense DATA_PHASE_ERROR = of(ABORTED_COMMAND, 0x4B, 0x00);

@@ -1,6 +1,7 @@
 package dev.jtarget.scsi;
 
 import java.util.ArrayDeque;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,13 +28,27 @@ final class UnitAttentions {
     void establishForOthers(ItNexus source, Sense condition) {
         pending.forEach((nexus, queue) -> {
             if (!nexus.equals(source)) {
-                synchronized (queue) {
-                    if (queue.stream().noneMatch(condition::sameCondition)) {
-                        queue.add(condition);
-                    }
-                }
+                add(queue, condition);
             }
         });
+    }
+
+    /** Queues {@code condition} for each of {@code nexuses} that is logged in, unless it is already queued there. */
+    void establishFor(Collection<ItNexus> nexuses, Sense condition) {
+        for (ItNexus nexus : nexuses) {
+            Deque<Sense> queue = pending.get(nexus);
+            if (queue != null) {
+                add(queue, condition);
+            }
+        }
+    }
+
+    private static void add(Deque<Sense> queue, Sense condition) {
+        synchronized (queue) {
+            if (queue.stream().noneMatch(condition::sameCondition)) {
+                queue.add(condition);
+            }
+        }
     }
 
     /**

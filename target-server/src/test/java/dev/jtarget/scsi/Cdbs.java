@@ -194,4 +194,23 @@ final class Cdbs {
         Cdb.put32(b, 6, allocation);
         return b;
     }
+
+    static byte[] persistentReserveIn(int serviceAction, int allocationLength) {
+        return cdb(0x5E, serviceAction, 0, 0, 0, 0, 0, allocationLength >> 8, allocationLength, 0);
+    }
+
+    static byte[] persistentReserveOut(int serviceAction, int type, int listLength) {
+        byte[] b = cdb(0x5F, serviceAction, type, 0, 0, 0, 0, 0, 0, 0);
+        Cdb.put32(b, 5, listLength);
+        return b;
+    }
+
+    /** The basic PERSISTENT RESERVE OUT parameter list (SPC-4 §6.15.3); {@code flags} is byte 20. */
+    static byte[] proutParameters(long reservationKey, long serviceActionKey, int flags) {
+        byte[] b = new byte[24];
+        Cdb.put64(b, 0, reservationKey);
+        Cdb.put64(b, 8, serviceActionKey);
+        b[20] = (byte) flags;
+        return b;
+    }
 }
