@@ -40,6 +40,7 @@ public final class LogicalUnit {
     private final AtomicReference<ItNexus> reservationHolder = new AtomicReference<>();
     private final ReservationState persistentReservation;
     private final InFlightCommands inFlight = new InFlightCommands();
+    private final HeldCopyResults heldCopyResults = new HeldCopyResults();
 
     private LogicalUnit(int id, BlockBackend backend, int blockSize, boolean readOnly, DeviceIdentity identity,
                         boolean writeCache, ReservationStore reservationStore) {
@@ -162,6 +163,19 @@ public final class LogicalUnit {
         return inFlight;
     }
 
+    HeldCopyResults heldCopyResults() {
+        return heldCopyResults;
+    }
+
+    /**
+     * Whether a command from {@code nexus} must end in RESERVATION CONFLICT: another nexus holds the SPC-2
+     * reservation (every command conflicts then), or the persistent reservation forbids this kind of access.
+     */
+    boolean accessConflicts(ItNexus nexus, CommandSpec.Sharing sharing) {
+        ItNexus holder = reservationHolder.get();
+        return holder != null && !holder.equals(nexus) || persistentReservation.conflicts(nexus, sharing);
+    }
+
     /** Sense bytes in the format the control page's D_SENSE selects. */
     byte[] encode(Sense sense) {
         return sense.encode(mode().descriptorSense());
@@ -207,6 +221,7 @@ public final class LogicalUnit {
         unitAttentions.nexusLoggedOut(nexus);
         reservationHolder.compareAndSet(nexus, null);
         inFlight.nexusLoggedOut(nexus);
+        heldCopyResults.nexusLoggedOut(nexus);
     }
 
     /**

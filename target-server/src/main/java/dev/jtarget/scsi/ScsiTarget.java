@@ -2,6 +2,7 @@ package dev.jtarget.scsi;
 
 import dev.jtarget.scsi.CommandSpec.Admission;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,7 @@ public final class ScsiTarget implements ScsiTargetDevice {
 
     private final String targetName;
     private final Map<Integer, LogicalUnit> luns;
-    private final List<Integer> lunIds;
+    private final List<LogicalUnit> inLunOrder;
 
     public ScsiTarget(String targetName, List<LogicalUnit> luns) {
         Map<Integer, LogicalUnit> byId = new HashMap<>();
@@ -35,9 +36,9 @@ public final class ScsiTarget implements ScsiTargetDevice {
         }
         this.targetName = targetName;
         this.luns = Map.copyOf(byId);
-        List<Integer> ids = new ArrayList<>(byId.keySet());
-        ids.sort(null);
-        this.lunIds = List.copyOf(ids);
+        List<LogicalUnit> sorted = new ArrayList<>(byId.values());
+        sorted.sort(Comparator.comparingInt(LogicalUnit::id));
+        this.inLunOrder = List.copyOf(sorted);
     }
 
     @Override
@@ -69,22 +70,14 @@ public final class ScsiTarget implements ScsiTargetDevice {
             throw CommandTable.unsupported(cdb);
         }
         spec.validate(cdb);
-        ItNexus nexus = command.nexus();
-        if (admission == Admission.NORMAL && reservedByOther(lu, nexus)) {
-            throw new ReservationConflict();
-        }
         if (lu == null) {
-            return spec.handler().execute(new Request(command, null, lunIds));
+            return spec.handler().execute(new Request(command, null, inLunOrder));
         }
-        if (lu.persistentReservation().conflicts(nexus, spec.sharing().of(cdb))) {
+        ItNexus nexus = command.nexus();
+        if (admission == Admission.NORMAL && lu.accessConflicts(nexus, spec.sharing().of(cdb))) {
             throw new ReservationConflict();
         }
-        return lu.inFlight().track(nexus, spec.handler().execute(new Request(command, lu, lunIds)));
-    }
-
-    private static boolean reservedByOther(LogicalUnit lu, ItNexus nexus) {
-        ItNexus holder = lu.reservationHolder().get();
-        return holder != null && !holder.equals(nexus);
+        return lu.inFlight().track(nexus, spec.handler().execute(new Request(command, lu, inLunOrder)));
     }
 
     private static ScsiResponse failed(ScsiCommand command, LogicalUnit lu, Throwable failure) {
@@ -143,6 +136,6 @@ public final class ScsiTarget implements ScsiTargetDevice {
 
     @Override
     public String toString() {
-        return targetName + " " + lunIds;
+        return targetName + " " + inLunOrder.stream().map(LogicalUnit::id).toList();
     }
 }

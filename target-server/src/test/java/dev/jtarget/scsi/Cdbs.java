@@ -213,4 +213,24 @@ final class Cdbs {
         b[20] = (byte) flags;
         return b;
     }
+
+    static byte[] orWrite(long lba, long blocks) {
+        return sixteenByte(0x8B, lba, blocks);
+    }
+
+    static byte[] extendedCopy(int listLength) {
+        byte[] b = new byte[16];
+        b[0] = (byte) 0x83;
+        Cdb.put32(b, 10, listLength);
+        return b;
+    }
+
+    static byte[] receiveCopyResults(int serviceAction, int listIdentifier, int allocationLength) {
+        byte[] b = new byte[16];
+        b[0] = (byte) 0x84;
+        b[1] = (byte) serviceAction;
+        b[2] = (byte) listIdentifier;
+        Cdb.put32(b, 10, allocationLength);
+        return b;
+    }
 }

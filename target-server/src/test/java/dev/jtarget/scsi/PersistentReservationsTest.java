@@ -227,7 +227,8 @@ class PersistentReservationsTest {
         Initiator.Pending write = b.initiator().start(0, Cdbs.write10(10, 1), DataDirection.WRITE, 512,
                 new byte[512]);
         Initiator.Pending preempt = a.initiator().start(0, Cdbs.persistentReserveOut(PREEMPT_AND_ABORT,
-                PrType.EXCLUSIVE_ACCESS_REGISTRANTS_ONLY.code, 24), DataDirection.WRITE, 24, Cdbs.proutParameters(KEY_A, KEY_B, 0));
+                PrType.EXCLUSIVE_ACCESS_REGISTRANTS_ONLY.code, 24), DataDirection.WRITE, 24,
+                Cdbs.proutParameters(KEY_A, KEY_B, 0));
         assertFalse(preempt.future().isDone(), "B's write is still in flight");
         assertSense(b.initiator().read(0, Cdbs.read10(0, 1), 512), Sense.UNIT_ATTENTION, 0x2A, 0x05);
         assertConflict(b.initiator().read(0, Cdbs.read10(0, 1), 512));
