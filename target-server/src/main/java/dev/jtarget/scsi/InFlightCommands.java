@@ -30,8 +30,18 @@ final class InFlightCommands {
         return CompletableFuture.allOf(pending);
     }
 
-    /** A nexus that logged out sends nothing more; its (empty) entry goes. */
+    /**
+     * A nexus that logged out sends nothing more: its entry goes once the commands it left in flight are done, unless
+     * the nexus has logged in again and sent new ones by then.
+     */
     void nexusLoggedOut(ItNexus nexus) {
-        byNexus.computeIfPresent(nexus, (n, commands) -> commands.isEmpty() ? null : commands);
+        Set<CompletableFuture<?>> commands = byNexus.get(nexus);
+        if (commands == null) {
+            return;
+        }
+        drained(Set.of(nexus)).whenComplete((done, failure) -> byNexus.computeIfPresent(nexus, (n, current) -> {
+            current.removeIf(CompletableFuture::isDone);
+            return current == commands && current.isEmpty() ? null : current;
+        }));
     }
 }
