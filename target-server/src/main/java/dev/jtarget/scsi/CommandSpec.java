@@ -9,7 +9,8 @@ package dev.jtarget.scsi;
  * @param serviceAction the service action in byte 1 bits 4..0, or -1 when the opcode has none
  * @param usage         byte 0 is the opcode; for service-action commands byte 1 holds the service action code
  */
-record CommandSpec(String name, Admission admission, int serviceAction, byte[] usage, CommandHandler handler) {
+record CommandSpec(String name, Admission admission, SharingRule sharing, int serviceAction, byte[] usage,
+                   CommandHandler handler) {
 
     /** How a command is admitted when the LUN is missing, has unit attentions or is reserved by someone else. */
     enum Admission {
@@ -22,6 +23,31 @@ record CommandSpec(String name, Admission admission, int serviceAction, byte[] u
         ALWAYS,
         /** RELEASE: reports unit attentions but passes a reservation held by another nexus (it is a no-op then). */
         PASSES_RESERVATION
+    }
+
+    /**
+     * How a command fares while another I_T nexus holds a persistent reservation (SPC-4 §5.9.1 Table 67, SBC-3
+     * Table 13). The holder, and under the registrants only and all registrants types every registered nexus, may
+     * do everything.
+     */
+    enum Sharing implements SharingRule {
+        /** Never conflicts: it only reports, or (PERSISTENT RESERVE OUT, RESERVE, RELEASE) applies its own rules. */
+        ALLOWED,
+        /** Reads the medium or reports about it: conflicts only under the exclusive access types. */
+        READ,
+        /** Changes the medium or the logical unit: conflicts under every type. */
+        WRITE;
+
+        @Override
+        public Sharing of(byte[] cdb) {
+            return this;
+        }
+    }
+
+    /** The {@link Sharing} of one CDB: a few commands conflict or not depending on their fields. */
+    @FunctionalInterface
+    interface SharingRule {
+        Sharing of(byte[] cdb);
     }
 
     int opcode() {

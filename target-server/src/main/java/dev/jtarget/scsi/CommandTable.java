@@ -1,6 +1,8 @@
 package dev.jtarget.scsi;
 
 import dev.jtarget.scsi.CommandSpec.Admission;
+import dev.jtarget.scsi.CommandSpec.Sharing;
+import dev.jtarget.scsi.CommandSpec.SharingRule;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -20,74 +22,94 @@ final class CommandTable {
 
     static {
         List<CommandSpec> specs = new ArrayList<>();
-        specs.add(normal("TEST UNIT READY", DeviceCommands::testUnitReady, 0x00, 0, 0, 0, 0, 0));
+        specs.add(normal("TEST UNIT READY", Sharing.ALLOWED, DeviceCommands::testUnitReady, 0x00, 0, 0, 0, 0, 0));
         specs.add(always("REQUEST SENSE", DeviceCommands::requestSense, 0x03, 0x01, 0, 0, 0xFF, 0));
-        specs.add(normal("READ(6)", ReadWriteCommands::read, 0x08, 0x1F, 0xFF, 0xFF, 0xFF, 0));
-        specs.add(normal("WRITE(6)", ReadWriteCommands::write, 0x0A, 0x1F, 0xFF, 0xFF, 0xFF, 0));
+        specs.add(normal("READ(6)", Sharing.READ, ReadWriteCommands::read, 0x08, 0x1F, 0xFF, 0xFF, 0xFF, 0));
+        specs.add(normal("WRITE(6)", Sharing.WRITE, ReadWriteCommands::write, 0x0A, 0x1F, 0xFF, 0xFF, 0xFF, 0));
         specs.add(always("INQUIRY", InquiryCommands::inquiry, 0x12, 0x01, 0xFF, 0xFF, 0xFF, 0));
-        specs.add(normal("MODE SELECT(6)", ModeSelect::modeSelect, 0x15, 0x11, 0, 0, 0xFF, 0));
-        specs.add(normal("RESERVE(6)", Reservations::reserve, 0x16, 0, 0, 0, 0, 0));
+        specs.add(normal("MODE SELECT(6)", Sharing.WRITE, ModeSelect::modeSelect, 0x15, 0x11, 0, 0, 0xFF, 0));
+        specs.add(normal("RESERVE(6)", Sharing.ALLOWED, Reservations::reserve, 0x16, 0, 0, 0, 0, 0));
         specs.add(passesReservation("RELEASE(6)", Reservations::release, 0x17, 0, 0, 0, 0, 0));
-        specs.add(normal("MODE SENSE(6)", ModeSense::modeSense, 0x1A, 0x08, 0xFF, 0xFF, 0xFF, 0));
-        specs.add(normal("START STOP UNIT", DeviceCommands::startStopUnit, 0x1B, 0x01, 0, 0x0F, 0xF7, 0));
-        specs.add(normal("PREVENT ALLOW MEDIUM REMOVAL", DeviceCommands::preventAllowMediumRemoval,
-                0x1E, 0, 0, 0, 0x03, 0));
-        specs.add(normal("READ CAPACITY(10)", CapacityCommands::readCapacity10,
+        specs.add(normal("MODE SENSE(6)", Sharing.READ, ModeSense::modeSense, 0x1A, 0x08, 0xFF, 0xFF, 0xFF, 0));
+        specs.add(normal("START STOP UNIT", DeviceCommands::startStopUnitSharing, DeviceCommands::startStopUnit,
+                0x1B, 0x01, 0, 0x0F, 0xF7, 0));
+        specs.add(normal("PREVENT ALLOW MEDIUM REMOVAL", DeviceCommands::preventAllowSharing,
+                DeviceCommands::preventAllowMediumRemoval, 0x1E, 0, 0, 0, 0x03, 0));
+        specs.add(normal("READ CAPACITY(10)", Sharing.ALLOWED, CapacityCommands::readCapacity10,
                 0x25, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0x01, 0));
-        specs.add(normal("READ(10)", ReadWriteCommands::read, 0x28, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
-        specs.add(normal("WRITE(10)", ReadWriteCommands::write,
+        specs.add(normal("READ(10)", Sharing.READ, ReadWriteCommands::read,
+                0x28, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
+        specs.add(normal("WRITE(10)", Sharing.WRITE, ReadWriteCommands::write,
                 0x2A, 0xFA, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
-        specs.add(normal("WRITE AND VERIFY(10)", VerifyCommands::writeAndVerify,
+        specs.add(normal("WRITE AND VERIFY(10)", Sharing.WRITE, VerifyCommands::writeAndVerify,
                 0x2E, 0xF6, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
-        specs.add(normal("VERIFY(10)", VerifyCommands::verify, 0x2F, 0xF6, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
-        specs.add(normal("PRE-FETCH(10)", CacheCommands::preFetch,
+        specs.add(normal("VERIFY(10)", Sharing.READ, VerifyCommands::verify,
+                0x2F, 0xF6, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
+        specs.add(normal("PRE-FETCH(10)", Sharing.READ, CacheCommands::preFetch,
                 0x34, 0x02, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
-        specs.add(normal("SYNCHRONIZE CACHE(10)", CacheCommands::synchronizeCache,
+        specs.add(normal("SYNCHRONIZE CACHE(10)", Sharing.WRITE, CacheCommands::synchronizeCache,
                 0x35, 0x06, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
-        specs.add(normal("READ DEFECT DATA(10)", ReadDefectData::readDefectData,
+        specs.add(normal("READ DEFECT DATA(10)", Sharing.READ, ReadDefectData::readDefectData,
                 0x37, 0, 0x1F, 0, 0, 0, 0, 0xFF, 0xFF, 0));
-        specs.add(normal("WRITE SAME(10)", ProvisioningCommands::writeSame,
+        specs.add(normal("WRITE SAME(10)", Sharing.WRITE, ProvisioningCommands::writeSame,
                 0x41, 0xE8, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0xFF, 0xFF, 0));
-        specs.add(normal("UNMAP", ProvisioningCommands::unmap, 0x42, 0, 0, 0, 0, 0, 0x1F, 0xFF, 0xFF, 0));
-        specs.add(normal("MODE SELECT(10)", ModeSelect::modeSelect, 0x55, 0x11, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0));
-        specs.add(normal("RESERVE(10)", Reservations::reserve, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        specs.add(normal("UNMAP", Sharing.WRITE, ProvisioningCommands::unmap,
+                0x42, 0, 0, 0, 0, 0, 0x1F, 0xFF, 0xFF, 0));
+        specs.add(normal("MODE SELECT(10)", Sharing.WRITE, ModeSelect::modeSelect,
+                0x55, 0x11, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0));
+        specs.add(normal("RESERVE(10)", Sharing.ALLOWED, Reservations::reserve, 0x56, 0, 0, 0, 0, 0, 0, 0, 0, 0));
         specs.add(passesReservation("RELEASE(10)", Reservations::release, 0x57, 0, 0, 0, 0, 0, 0, 0, 0, 0));
-        specs.add(normal("MODE SENSE(10)", ModeSense::modeSense, 0x5A, 0x18, 0xFF, 0xFF, 0, 0, 0, 0xFF, 0xFF, 0));
-        specs.add(normal("READ(16)", ReadWriteCommands::read, 0x88, 0xFE,
+        specs.add(normal("PERSISTENT RESERVE IN", Sharing.ALLOWED, PersistentReserveIn::persistentReserveIn,
+                0x5E, 0x1F, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0));
+        specs.add(normal("PERSISTENT RESERVE OUT", Sharing.ALLOWED, PersistentReserveOut::persistentReserveOut,
+                0x5F, 0x1F, 0xFF, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0));
+        specs.add(normal("MODE SENSE(10)", Sharing.READ, ModeSense::modeSense,
+                0x5A, 0x18, 0xFF, 0xFF, 0, 0, 0, 0xFF, 0xFF, 0));
+        specs.add(serviceAction("EXTENDED COPY(LID1)", Sharing.WRITE, ExtendedCopy::extendedCopy, 0x83, 0x00,
+                0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0));
+        specs.add(serviceAction("RECEIVE COPY RESULTS(COPY STATUS)", Sharing.READ, ReceiveCopyResults::copyStatus,
+                0x84, 0x00, 0xFF, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0));
+        specs.add(serviceAction("RECEIVE COPY RESULTS(OPERATING PARAMETERS)", Sharing.READ,
+                ReceiveCopyResults::operatingParameters,
+                0x84, 0x03, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0));
+        specs.add(normal("READ(16)", Sharing.READ, ReadWriteCommands::read, 0x88, 0xFE,
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
-        specs.add(normal("COMPARE AND WRITE", CompareAndWrite::compareAndWrite, 0x89, 0xFA,
+        specs.add(normal("COMPARE AND WRITE", Sharing.WRITE, CompareAndWrite::compareAndWrite, 0x89, 0xFA,
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0xFF, 0x1F, 0));
-        specs.add(normal("WRITE(16)", ReadWriteCommands::write, 0x8A, 0xFA,
+        specs.add(normal("WRITE(16)", Sharing.WRITE, ReadWriteCommands::write, 0x8A, 0xFA,
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
-        specs.add(normal("WRITE AND VERIFY(16)", VerifyCommands::writeAndVerify, 0x8E, 0xF6,
+        specs.add(normal("ORWRITE(16)", Sharing.WRITE, OrWrite::orWrite, 0x8B, 0xFA,
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
-        specs.add(normal("VERIFY(16)", VerifyCommands::verify, 0x8F, 0xF6,
+        specs.add(normal("WRITE AND VERIFY(16)", Sharing.WRITE, VerifyCommands::writeAndVerify, 0x8E, 0xF6,
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
-        specs.add(normal("PRE-FETCH(16)", CacheCommands::preFetch, 0x90, 0x02,
+        specs.add(normal("VERIFY(16)", Sharing.READ, VerifyCommands::verify, 0x8F, 0xF6,
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
-        specs.add(normal("SYNCHRONIZE CACHE(16)", CacheCommands::synchronizeCache, 0x91, 0x06,
+        specs.add(normal("PRE-FETCH(16)", Sharing.READ, CacheCommands::preFetch, 0x90, 0x02,
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
-        specs.add(normal("WRITE SAME(16)", ProvisioningCommands::writeSame, 0x93, 0xE9,
+        specs.add(normal("SYNCHRONIZE CACHE(16)", Sharing.WRITE, CacheCommands::synchronizeCache, 0x91, 0x06,
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
-        specs.add(serviceAction("READ CAPACITY(16)", CapacityCommands::readCapacity16, 0x9E, 0x10,
+        specs.add(normal("WRITE SAME(16)", Sharing.WRITE, ProvisioningCommands::writeSame, 0x93, 0xE9,
+                0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
+        specs.add(serviceAction("READ CAPACITY(16)", Sharing.ALLOWED, CapacityCommands::readCapacity16, 0x9E, 0x10,
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01, 0));
-        specs.add(serviceAction("GET LBA STATUS", ProvisioningCommands::getLbaStatus, 0x9E, 0x12,
+        specs.add(serviceAction("GET LBA STATUS", Sharing.READ, ProvisioningCommands::getLbaStatus, 0x9E, 0x12,
                 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0));
         specs.add(always("REPORT LUNS", ReportLuns::reportLuns, 0xA0, 0, 0xFF, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0));
-        specs.add(serviceAction("REPORT SUPPORTED OPERATION CODES", ReportSupportedCommands::operationCodes,
+        specs.add(serviceAction("REPORT SUPPORTED OPERATION CODES", Sharing.READ,
+                ReportSupportedCommands::operationCodes,
                 0xA3, 0x0C, 0x87, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0));
-        specs.add(serviceAction("REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
+        specs.add(serviceAction("REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS", Sharing.READ,
                 ReportSupportedCommands::taskManagementFunctions,
                 0xA3, 0x0D, 0x80, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0));
-        specs.add(normal("READ DEFECT DATA(12)", ReadDefectData::readDefectData,
+        specs.add(normal("READ DEFECT DATA(12)", Sharing.READ, ReadDefectData::readDefectData,
                 0xB7, 0x1F, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0));
-        specs.add(normal("READ(12)", ReadWriteCommands::read,
+        specs.add(normal("READ(12)", Sharing.READ, ReadWriteCommands::read,
                 0xA8, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
-        specs.add(normal("WRITE(12)", ReadWriteCommands::write,
+        specs.add(normal("WRITE(12)", Sharing.WRITE, ReadWriteCommands::write,
                 0xAA, 0xFA, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
-        specs.add(normal("WRITE AND VERIFY(12)", VerifyCommands::writeAndVerify,
+        specs.add(normal("WRITE AND VERIFY(12)", Sharing.WRITE, VerifyCommands::writeAndVerify,
                 0xAE, 0xF6, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
-        specs.add(normal("VERIFY(12)", VerifyCommands::verify,
+        specs.add(normal("VERIFY(12)", Sharing.READ, VerifyCommands::verify,
                 0xAF, 0xF6, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0));
 
         specs.sort(Comparator.comparingInt(CommandSpec::opcode).thenComparingInt(CommandSpec::serviceAction));
@@ -143,25 +165,26 @@ final class CommandTable {
         return opcode << 8 | serviceAction & 0xFF;
     }
 
-    private static CommandSpec normal(String name, CommandHandler handler, int... usage) {
-        return new CommandSpec(name, Admission.NORMAL, -1, bytes(usage), handler);
+    private static CommandSpec normal(String name, SharingRule sharing, CommandHandler handler, int... usage) {
+        return new CommandSpec(name, Admission.NORMAL, sharing, -1, bytes(usage), handler);
     }
 
     private static CommandSpec always(String name, CommandHandler handler, int... usage) {
-        return new CommandSpec(name, Admission.ALWAYS, -1, bytes(usage), handler);
+        return new CommandSpec(name, Admission.ALWAYS, Sharing.ALLOWED, -1, bytes(usage), handler);
     }
 
+    /** RELEASE: persistent reservations do not block it either; it applies SPC-4's rules itself. */
     private static CommandSpec passesReservation(String name, CommandHandler handler, int... usage) {
-        return new CommandSpec(name, Admission.PASSES_RESERVATION, -1, bytes(usage), handler);
+        return new CommandSpec(name, Admission.PASSES_RESERVATION, Sharing.ALLOWED, -1, bytes(usage), handler);
     }
 
-    private static CommandSpec serviceAction(String name, CommandHandler handler, int opcode, int serviceAction,
-                                             int... rest) {
+    private static CommandSpec serviceAction(String name, SharingRule sharing, CommandHandler handler, int opcode,
+                                             int serviceAction, int... rest) {
         int[] usage = new int[rest.length + 2];
         usage[0] = opcode;
         usage[1] = serviceAction;
         System.arraycopy(rest, 0, usage, 2, rest.length);
-        return new CommandSpec(name, Admission.NORMAL, serviceAction, bytes(usage), handler);
+        return new CommandSpec(name, Admission.NORMAL, sharing, serviceAction, bytes(usage), handler);
     }
 
     private static byte[] bytes(int... values) {

@@ -28,10 +28,15 @@ final class CompareAndWrite {
         }
         long lba = Cdb.u64(cdb, 2);
         new LbaRange(lba, blocks).checkWithin(lu.blockCount());
+        int bytes = blocks * lu.blockSize();
+        // The Data-Out buffer is split in half by NUMBER OF LOGICAL BLOCKS; when its length says otherwise the
+        // initiator and the CDB disagree about which bytes are verify data, and nothing may be written.
+        if (Transfers.dataOutExpected(command) != 2L * bytes) {
+            throw Cdb.invalidField(NUMBER_OF_BLOCKS_AT, -1);
+        }
         if (blocks == 0) {
             return CompletableFuture.completedFuture(Transfers.good(command, 0)); // not an error (SBC-3 §5.2)
         }
-        int bytes = blocks * lu.blockSize();
         ByteBuf data = Transfers.dataOut(command, 2L * bytes);
         ByteBuf verifyData = data.slice(data.readerIndex(), bytes);
         ByteBuf writeData = data.slice(data.readerIndex() + bytes, bytes);

@@ -1,5 +1,6 @@
 package dev.jtarget.scsi;
 
+import dev.jtarget.scsi.CommandSpec.Sharing;
 import java.util.concurrent.CompletableFuture;
 
 /** TEST UNIT READY, REQUEST SENSE, START STOP UNIT and PREVENT ALLOW MEDIUM REMOVAL. */
@@ -56,6 +57,17 @@ final class DeviceCommands {
             return CompletableFuture.completedFuture(Transfers.good(command, 0));
         }
         return request.lu().flush().thenApply(done -> Transfers.good(command, 0));
+    }
+
+    /** Starting the unit without a power condition passes any persistent reservation (SBC-3 Table 13). */
+    static Sharing startStopUnitSharing(byte[] cdb) {
+        boolean start = Cdb.bit(cdb, 4, 0);
+        return start && Cdb.bits(cdb, 4, 4, 4) == START_VALID ? Sharing.ALLOWED : Sharing.WRITE;
+    }
+
+    /** Allowing removal (PREVENT 00b) passes any persistent reservation, preventing it does not (SPC-4 Table 67). */
+    static Sharing preventAllowSharing(byte[] cdb) {
+        return Cdb.bits(cdb, 4, 0, 2) == 0 ? Sharing.ALLOWED : Sharing.WRITE;
     }
 
     /** A non-removable medium can always be allowed, never prevented from removal (SPC-4 §6.13). */

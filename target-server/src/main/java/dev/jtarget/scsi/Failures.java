@@ -42,7 +42,8 @@ final class Failures {
         return Sense.INTERNAL_TARGET_FAILURE;
     }
 
-    private static Throwable unwrap(Throwable failure) {
+    /** The failure itself, out of the CompletionException or ExecutionException wrapping it. */
+    static Throwable unwrap(Throwable failure) {
         Throwable t = failure;
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();

@@ -46,7 +46,7 @@ final class InquiryCommands {
         b[2] = 0x06;       // VERSION: SPC-4
         b[3] = 0x10 | 0x02; // HISUP=1 (we use SAM-5 LUN formats), RESPONSE DATA FORMAT=2
         b[4] = (byte) (STANDARD_LENGTH - 5);
-        b[5] = 0;          // TPGS=0: no ALUA; SCCS, 3PC, PROTECT all 0
+        b[5] = 0x08;       // 3PC=1: EXTENDED COPY; TPGS=0: no ALUA; SCCS, PROTECT 0
         b[6] = 0;
         b[7] = 0x02;       // CMDQUE=1: full task management model
         ascii(b, 8, 8, VENDOR);

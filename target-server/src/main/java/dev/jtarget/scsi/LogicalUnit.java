@@ -3,23 +3,31 @@ package dev.jtarget.scsi;
 import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BlockBackend;
 import dev.jtarget.config.LunConfig;
+import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
 
 /**
  * One direct-access block device (SBC-3) on top of a {@link BlockBackend}: its geometry, mode parameters, unit
- * attentions, SPC-2 reservation and LBA range locks. The command classes read and change this state; the
- * {@link ScsiTarget} routes commands here.
+ * attentions, SPC-2 and persistent reservations, LBA range locks and commands in flight. The command classes read
+ * and change this state; the {@link ScsiTarget} routes commands here.
  *
  * <p>Durability: with WCE=1 a write is handed to the backend without FUA and SYNCHRONIZE CACHE flushes; with WCE=0,
  * or FUA=1, the write is durable before it completes ({@link #durable}). A write-back cache can therefore sit below
  * as a {@link BlockBackend} decorator without this class knowing.
  */
 public final class LogicalUnit {
+    /**
+     * 4 KiB is the page size of the page cache and the block size of the file systems below us: a smaller or
+     * misaligned write costs a read-modify-write there, and hole punching frees whole pages only.
+     */
+    private static final int PAGE_BYTES = 4096;
+
     private final int id;
     private final BlockBackend backend;
     private final int blockSize;
+    private final int optimalGranularity;
     private final long blockCount;
     private final boolean readOnly;
     private final BackendCapabilities capabilities;
@@ -30,12 +38,16 @@ public final class LogicalUnit {
     private final UnitAttentions unitAttentions = new UnitAttentions();
     private final LbaRangeLocks rangeLocks = new LbaRangeLocks();
     private final AtomicReference<ItNexus> reservationHolder = new AtomicReference<>();
+    private final ReservationState persistentReservation;
+    private final InFlightCommands inFlight = new InFlightCommands();
+    private final HeldCopyResults heldCopyResults = new HeldCopyResults();
 
     private LogicalUnit(int id, BlockBackend backend, int blockSize, boolean readOnly, DeviceIdentity identity,
-                        boolean writeCache) {
+                        boolean writeCache, ReservationStore reservationStore) {
         this.id = id;
         this.backend = backend;
         this.blockSize = blockSize;
+        this.optimalGranularity = Math.max(1, Math.max(PAGE_BYTES, backend.blockSize()) / blockSize);
         this.blockCount = backend.sizeBytes() / blockSize;
         this.capabilities = backend.capabilities();
         this.readOnly = readOnly || capabilities.readOnly();
@@ -43,16 +55,25 @@ public final class LogicalUnit {
         this.identity = identity;
         this.defaultMode = new ModeValues(writeCache, false);
         this.mode = new AtomicReference<>(defaultMode);
+        this.persistentReservation = new ReservationState(unitAttentions, reservationStore);
+    }
+
+    /** {@link #create(String, LunConfig, BlockBackend, Path)} without a state directory: APTPL is not supported. */
+    public static LogicalUnit create(String targetName, LunConfig config, BlockBackend backend) {
+        return create(targetName, config, backend, null);
     }
 
     /**
      * A logical unit with the id, block size, write cache and read-only setting of {@code config}; the backend's size
      * is the capacity (rounded down to whole blocks).
      *
+     * @param stateDirectory where persistent reservations registered with APTPL=1 are kept across restarts (and
+     *                       loaded from now), or null: then REGISTER refuses APTPL=1 (PTPL_C=0)
      * @throws IllegalArgumentException when the block size is not a multiple of the backend's block size (we never
      *                                  do read-modify-write) or the backend holds no whole block
+     * @throws java.io.UncheckedIOException when stored reservations exist but cannot be read
      */
-    public static LogicalUnit create(String targetName, LunConfig config, BlockBackend backend) {
+    public static LogicalUnit create(String targetName, LunConfig config, BlockBackend backend, Path stateDirectory) {
         int blockSize = config.blockSize();
         if (blockSize < 512 || Integer.bitCount(blockSize) != 1 || blockSize % backend.blockSize() != 0) {
             throw new IllegalArgumentException("LUN " + config.id() + ": block size " + blockSize
@@ -62,8 +83,10 @@ public final class LogicalUnit {
             throw new IllegalArgumentException("LUN " + config.id() + ": " + backend.describe()
                     + " is smaller than one block");
         }
+        ReservationStore store = stateDirectory == null ? null
+                : ReservationStore.forLun(stateDirectory, targetName, config.id());
         return new LogicalUnit(config.id(), backend, blockSize, config.readOnly(),
-                DeviceIdentity.derive(targetName, config.id()), config.writeCache());
+                DeviceIdentity.derive(targetName, config.id()), config.writeCache(), store);
     }
 
     public int id() {
@@ -76,6 +99,15 @@ public final class LogicalUnit {
 
     int blockSize() {
         return blockSize;
+    }
+
+    /**
+     * The OPTIMAL TRANSFER LENGTH and UNMAP GRANULARITY hints, in blocks: whole pages. They are not advertised as
+     * the physical block size (READ CAPACITY(16) keeps one logical block per physical block), because libiscsi
+     * 1.19's GET LBA STATUS test expects descriptors that contradict SBC-3 §5.14 when that is larger than one.
+     */
+    int optimalGranularity() {
+        return optimalGranularity;
     }
 
     long blockCount() {
@@ -123,6 +155,27 @@ public final class LogicalUnit {
         return reservationHolder;
     }
 
+    ReservationState persistentReservation() {
+        return persistentReservation;
+    }
+
+    InFlightCommands inFlight() {
+        return inFlight;
+    }
+
+    HeldCopyResults heldCopyResults() {
+        return heldCopyResults;
+    }
+
+    /**
+     * Whether a command from {@code nexus} must end in RESERVATION CONFLICT: another nexus holds the SPC-2
+     * reservation (every command conflicts then), or the persistent reservation forbids this kind of access.
+     */
+    boolean accessConflicts(ItNexus nexus, CommandSpec.Sharing sharing) {
+        ItNexus holder = reservationHolder.get();
+        return holder != null && !holder.equals(nexus) || persistentReservation.conflicts(nexus, sharing);
+    }
+
     /** Sense bytes in the format the control page's D_SENSE selects. */
     byte[] encode(Sense sense) {
         return sense.encode(mode().descriptorSense());
@@ -163,16 +216,21 @@ public final class LogicalUnit {
         unitAttentions.nexusLoggedIn(nexus);
     }
 
-    /** I_T nexus loss releases that nexus's reservation (SPC-2 §5.5.1). */
+    /** I_T nexus loss releases that nexus's SPC-2 reservation (SPC-2 §5.5.1); persistent ones survive it. */
     void nexusLoggedOut(ItNexus nexus) {
         unitAttentions.nexusLoggedOut(nexus);
         reservationHolder.compareAndSet(nexus, null);
+        inFlight.nexusLoggedOut(nexus);
+        heldCopyResults.nexusLoggedOut(nexus);
     }
 
-    /** A LOGICAL UNIT RESET or target reset from {@code source}: UAs for the others, reservation released. */
-    void reset(ItNexus source, Sense condition) {
+    /**
+     * A LOGICAL UNIT RESET or target reset: a unit attention for every nexus, the SPC-2 reservation released.
+     * Persistent reservations are kept (SPC-4 §5.9.12).
+     */
+    void reset(Sense condition) {
         reservationHolder.set(null);
-        unitAttentions.resetOthers(source, condition);
+        unitAttentions.resetAll(condition);
     }
 
     void close() {

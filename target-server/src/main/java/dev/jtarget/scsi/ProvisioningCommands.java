@@ -50,10 +50,8 @@ final class ProvisioningCommands {
         List<LbaRange> ranges = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             int at = UNMAP_HEADER + i * UNMAP_DESCRIPTOR;
+            // MAXIMUM UNMAP LBA COUNT is unlimited, so only the medium bounds a descriptor.
             LbaRange range = new LbaRange(Cdb.u64(list, at), Cdb.u32(list, at + 8));
-            if (range.blocks() > lu.limits().maxUnmapBlocks()) {
-                throw invalidParameter(at + 8);
-            }
             range.checkWithin(lu.blockCount());
             if (range.blocks() > 0) {
                 ranges.add(range);
@@ -70,7 +68,10 @@ final class ProvisioningCommands {
     /**
      * Writes one block's pattern (or zeros with NDOB) over the range. Zeros with UNMAP=1 become a discard when
      * discarded blocks read back as zeros, zeros otherwise use the backend's zeroing, and any other pattern is
-     * written out. WSNZ=1: NUMBER OF LOGICAL BLOCKS 0 ("to the end of the medium") is refused.
+     * written out. WSNZ=1: NUMBER OF LOGICAL BLOCKS 0 ("to the last LBA") is refused. (Supporting it would make
+     * libiscsi 1.19's UnmapUntilEnd test fail: it expects zeros after WRITE SAME(10) UNMAP=1 with a non-zero block,
+     * where SBC-4 says reads return what was written.) The Data-Out buffer must be exactly the one block (none
+     * with NDOB): a different length means the initiator and the CDB disagree about what the pattern is.
      */
     static CompletableFuture<ScsiResponse> writeSame(Request request) {
         byte[] cdb = request.cdb();
@@ -89,6 +90,10 @@ final class ProvisioningCommands {
         range.checkLength(cdb, lu.limits().maxWriteSameBlocks());
         range.checkWithin(lu.blockCount());
         int blockSize = lu.blockSize();
+        long sent = noDataOut ? 0 : blockSize;
+        if (Transfers.dataOutExpected(command) != sent) {
+            throw new CheckCondition(Sense.INVALID_FIELD_IN_INFORMATION_UNIT);
+        }
         ByteBuf pattern = noDataOut ? null : Transfers.dataOut(command, blockSize);
         boolean zeros = pattern == null || isZero(pattern);
         boolean fua = lu.durable(false);
@@ -100,7 +105,6 @@ final class ProvisioningCommands {
         } else {
             work = () -> writePattern(lu, range, pattern, fua);
         }
-        long sent = noDataOut ? 0 : blockSize;
         return BlockIo.locked(lu, range.lba(), range.blocks(), work).thenApply(done -> Transfers.good(command, sent));
     }
 

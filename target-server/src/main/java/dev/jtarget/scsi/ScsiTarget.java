@@ -2,6 +2,7 @@ package dev.jtarget.scsi;
 
 import dev.jtarget.scsi.CommandSpec.Admission;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The device server of one iSCSI target: routes each command to its logical unit, applies the rules every command
- * shares (LUN existence, unit attentions, CDB validation, reservations) and turns any failure into CHECK CONDITION.
+ * shares (LUN existence, unit attentions, CDB validation, SPC-2 and persistent reservations) and turns any failure
+ * into CHECK CONDITION or RESERVATION CONFLICT.
  */
 public final class ScsiTarget implements ScsiTargetDevice {
     private static final Logger log = LoggerFactory.getLogger(ScsiTarget.class);
@@ -20,7 +22,7 @@ public final class ScsiTarget implements ScsiTargetDevice {
 
     private final String targetName;
     private final Map<Integer, LogicalUnit> luns;
-    private final List<Integer> lunIds;
+    private final List<LogicalUnit> inLunOrder;
 
     public ScsiTarget(String targetName, List<LogicalUnit> luns) {
         Map<Integer, LogicalUnit> byId = new HashMap<>();
@@ -34,9 +36,9 @@ public final class ScsiTarget implements ScsiTargetDevice {
         }
         this.targetName = targetName;
         this.luns = Map.copyOf(byId);
-        List<Integer> ids = new ArrayList<>(byId.keySet());
-        ids.sort(null);
-        this.lunIds = List.copyOf(ids);
+        List<LogicalUnit> sorted = new ArrayList<>(byId.values());
+        sorted.sort(Comparator.comparingInt(LogicalUnit::id));
+        this.inLunOrder = List.copyOf(sorted);
     }
 
     @Override
@@ -44,9 +46,9 @@ public final class ScsiTarget implements ScsiTargetDevice {
         LogicalUnit lu = luns.get(command.lun());
         try {
             return dispatch(command, lu)
-                    .handle((response, failure) -> failure == null ? response : checkCondition(command, lu, failure));
+                    .handle((response, failure) -> failure == null ? response : failed(command, lu, failure));
         } catch (RuntimeException e) {
-            return CompletableFuture.completedFuture(checkCondition(command, lu, e));
+            return CompletableFuture.completedFuture(failed(command, lu, e));
         }
     }
 
@@ -68,19 +70,20 @@ public final class ScsiTarget implements ScsiTargetDevice {
             throw CommandTable.unsupported(cdb);
         }
         spec.validate(cdb);
-        if (admission == Admission.NORMAL && reservedByOther(lu, command.nexus())) {
-            return CompletableFuture.completedFuture(new ScsiResponse(ScsiResponse.RESERVATION_CONFLICT, null, null,
-                    ScsiResponse.Residual.NONE, 0));
+        if (lu == null) {
+            return spec.handler().execute(new Request(command, null, inLunOrder));
         }
-        return spec.handler().execute(new Request(command, lu, lunIds));
+        ItNexus nexus = command.nexus();
+        if (admission == Admission.NORMAL && lu.accessConflicts(nexus, spec.sharing().of(cdb))) {
+            throw new ReservationConflict();
+        }
+        return lu.inFlight().track(nexus, spec.handler().execute(new Request(command, lu, inLunOrder)));
     }
 
-    private static boolean reservedByOther(LogicalUnit lu, ItNexus nexus) {
-        ItNexus holder = lu.reservationHolder().get();
-        return holder != null && !holder.equals(nexus);
-    }
-
-    private static ScsiResponse checkCondition(ScsiCommand command, LogicalUnit lu, Throwable failure) {
+    private static ScsiResponse failed(ScsiCommand command, LogicalUnit lu, Throwable failure) {
+        if (Failures.unwrap(failure) instanceof ReservationConflict) {
+            return new ScsiResponse(ScsiResponse.RESERVATION_CONFLICT, null, null, ScsiResponse.Residual.NONE, 0);
+        }
         Sense sense = Failures.toSense(failure, command);
         return ScsiResponse.checkCondition(lu != null ? lu.encode(sense) : sense.encode(false));
     }
@@ -95,18 +98,18 @@ public final class ScsiTarget implements ScsiTargetDevice {
         luns.values().forEach(lu -> lu.nexusLoggedOut(nexus));
     }
 
-    /** SAM-5 §7.7: the other nexuses learn of it through BUS DEVICE RESET FUNCTION OCCURRED (29h/03h). */
+    /** SAM-5 §7.7: every nexus learns of it through BUS DEVICE RESET FUNCTION OCCURRED (29h/03h). */
     @Override
     public void logicalUnitReset(ItNexus by, int lun) {
         LogicalUnit lu = luns.get(lun);
         if (lu != null) {
-            lu.reset(by, Sense.BUS_DEVICE_RESET_FUNCTION);
+            lu.reset(Sense.BUS_DEVICE_RESET_FUNCTION);
         }
     }
 
     @Override
     public void targetReset(ItNexus by) {
-        luns.values().forEach(lu -> lu.reset(by, Sense.POWER_ON_OR_RESET));
+        luns.values().forEach(lu -> lu.reset(Sense.POWER_ON_OR_RESET));
     }
 
     @Override
@@ -133,6 +136,6 @@ public final class ScsiTarget implements ScsiTargetDevice {
 
     @Override
     public String toString() {
-        return targetName + " " + lunIds;
+        return targetName + " " + inLunOrder.stream().map(LogicalUnit::id).toList();
     }
 }

@@ -20,7 +20,7 @@ public interface ScsiTargetDevice {
     /** The nexus logged out or its session ended. */
     void nexusLoggedOut(ItNexus nexus);
 
-    /** LOGICAL UNIT RESET from {@code by}: other nexuses get a reset unit attention on that LUN. */
+    /** LOGICAL UNIT RESET from {@code by}: every nexus, {@code by} too, gets a reset unit attention on that LUN. */
     void logicalUnitReset(ItNexus by, int lun);
 
     /** TARGET WARM or COLD RESET from {@code by}: every LUN is reset. */

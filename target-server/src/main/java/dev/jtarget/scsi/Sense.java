@@ -16,6 +16,7 @@ record Sense(int key, int asc, int ascq, boolean informationValid, long informat
     static final int ILLEGAL_REQUEST = 0x5;
     static final int UNIT_ATTENTION = 0x6;
     static final int DATA_PROTECT = 0x7;
+    static final int COPY_ABORTED = 0xA;
     static final int ABORTED_COMMAND = 0xB;
     static final int MISCOMPARE = 0xE;
 
@@ -30,15 +31,27 @@ record Sense(int key, int asc, int ascq, boolean informationValid, long informat
     static final Sense INVALID_FIELD_IN_CDB = of(ILLEGAL_REQUEST, 0x24, 0x00);
     static final Sense LOGICAL_UNIT_NOT_SUPPORTED = of(ILLEGAL_REQUEST, 0x25, 0x00);
     static final Sense INVALID_FIELD_IN_PARAMETER_LIST = of(ILLEGAL_REQUEST, 0x26, 0x00);
+    static final Sense INVALID_RELEASE_OF_PERSISTENT_RESERVATION = of(ILLEGAL_REQUEST, 0x26, 0x04);
+    static final Sense TOO_MANY_TARGET_DESCRIPTORS = of(ILLEGAL_REQUEST, 0x26, 0x06);
+    static final Sense UNSUPPORTED_TARGET_DESCRIPTOR_TYPE_CODE = of(ILLEGAL_REQUEST, 0x26, 0x07);
+    static final Sense TOO_MANY_SEGMENT_DESCRIPTORS = of(ILLEGAL_REQUEST, 0x26, 0x08);
+    static final Sense UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE_CODE = of(ILLEGAL_REQUEST, 0x26, 0x09);
     static final Sense SAVING_PARAMETERS_NOT_SUPPORTED = of(ILLEGAL_REQUEST, 0x39, 0x00);
     /** The iSCSI expected data transfer length is part of the information unit (SAM-5 §5.4). */
     static final Sense INVALID_FIELD_IN_INFORMATION_UNIT = of(ILLEGAL_REQUEST, 0x0E, 0x03);
     static final Sense POWER_ON_OR_RESET = of(UNIT_ATTENTION, 0x29, 0x00);
     static final Sense BUS_DEVICE_RESET_FUNCTION = of(UNIT_ATTENTION, 0x29, 0x03);
     static final Sense MODE_PARAMETERS_CHANGED = of(UNIT_ATTENTION, 0x2A, 0x01);
+    static final Sense RESERVATIONS_PREEMPTED = of(UNIT_ATTENTION, 0x2A, 0x03);
+    static final Sense RESERVATIONS_RELEASED = of(UNIT_ATTENTION, 0x2A, 0x04);
+    static final Sense REGISTRATIONS_PREEMPTED = of(UNIT_ATTENTION, 0x2A, 0x05);
     static final Sense WRITE_PROTECTED = of(DATA_PROTECT, 0x27, 0x00);
     static final Sense SPACE_ALLOCATION_FAILED = of(DATA_PROTECT, 0x27, 0x07);
     static final Sense DATA_PHASE_ERROR = of(ABORTED_COMMAND, 0x4B, 0x00);
+    /** An EXTENDED COPY segment failed on its source or destination (SPC-4 §6.4.5); nothing more to say. */
+    static final Sense COPY_SEGMENT_FAILED = of(COPY_ABORTED, 0x00, 0x00);
+    static final Sense COPY_TARGET_DEVICE_NOT_REACHABLE = of(COPY_ABORTED, 0x0D, 0x02);
+    static final Sense COPY_TARGET_WRITE_PROTECTED = of(COPY_ABORTED, 0x27, 0x00);
     static final Sense MISCOMPARE_DURING_VERIFY = of(MISCOMPARE, 0x1D, 0x00);
 
     private static final int SKSV = 0x800000;

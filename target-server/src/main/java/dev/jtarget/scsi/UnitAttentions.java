@@ -1,6 +1,7 @@
 package dev.jtarget.scsi;
 
 import java.util.ArrayDeque;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,26 +28,39 @@ final class UnitAttentions {
     void establishForOthers(ItNexus source, Sense condition) {
         pending.forEach((nexus, queue) -> {
             if (!nexus.equals(source)) {
-                synchronized (queue) {
-                    if (queue.stream().noneMatch(condition::sameCondition)) {
-                        queue.add(condition);
-                    }
-                }
+                add(queue, condition);
             }
         });
     }
 
+    /** Queues {@code condition} for each of {@code nexuses} that is logged in, unless it is already queued there. */
+    void establishFor(Collection<ItNexus> nexuses, Sense condition) {
+        for (ItNexus nexus : nexuses) {
+            Deque<Sense> queue = pending.get(nexus);
+            if (queue != null) {
+                add(queue, condition);
+            }
+        }
+    }
+
+    private static void add(Deque<Sense> queue, Sense condition) {
+        synchronized (queue) {
+            if (queue.stream().noneMatch(condition::sameCondition)) {
+                queue.add(condition);
+            }
+        }
+    }
+
     /**
-     * A reset on behalf of {@code source}: every other nexus gets {@code condition} instead of what it had pending,
-     * since the reset supersedes older conditions (a reset UA has the highest precedence, SAM-5 §5.14).
+     * A reset: every nexus, the one that asked for it too, gets {@code condition} instead of what it had pending,
+     * since the reset supersedes older conditions (SAM-5 §5.14, §6.3: a hard or logical unit reset establishes the
+     * unit attention for the initiator port of every I_T nexus; multipath software counts on seeing it on each path).
      */
-    void resetOthers(ItNexus source, Sense condition) {
+    void resetAll(Sense condition) {
         pending.forEach((nexus, queue) -> {
-            if (!nexus.equals(source)) {
-                synchronized (queue) {
-                    queue.clear();
-                    queue.add(condition);
-                }
+            synchronized (queue) {
+                queue.clear();
+                queue.add(condition);
             }
         });
     }

@@ -79,10 +79,8 @@ final class VpdPages {
         InquiryCommands.ascii(vendorId, 0, 8, InquiryCommands.VENDOR);
         designator(designators, 0, CODE_SET_ASCII, ASSOCIATION_LOGICAL_UNIT, TYPE_T10_VENDOR_ID,
                 concat(vendorId, lu.identity().serial().getBytes(StandardCharsets.US_ASCII)));
-        // Relative target port identifier 0 is reserved (SPC-4 §7.8.6.5); TPGT 0 becomes port 1.
-        int port = Math.max(1, nexus.targetPortalGroupTag());
         byte[] relativePort = new byte[4];
-        Cdb.put16(relativePort, 2, port);
+        Cdb.put16(relativePort, 2, relativeTargetPort(nexus));
         designator(designators, PROTOCOL_ISCSI, CODE_SET_BINARY, ASSOCIATION_TARGET_PORT, TYPE_RELATIVE_TARGET_PORT,
                 relativePort);
         byte[] portGroup = new byte[4];
@@ -97,6 +95,11 @@ final class VpdPages {
         byte[] b = header(DEVICE_IDENTIFICATION, body.length);
         System.arraycopy(body, 0, b, 4, body.length);
         return b;
+    }
+
+    /** The RELATIVE TARGET PORT IDENTIFIER of the nexus's port; 0 is reserved (SPC-4 §7.8.6.5), so TPGT 0 is 1. */
+    static int relativeTargetPort(ItNexus nexus) {
+        return Math.max(1, nexus.targetPortalGroupTag());
     }
 
     /** A designation descriptor (SPC-4 §7.8.6.1); PIV=1 whenever a protocol identifier is given. */
@@ -129,11 +132,11 @@ final class VpdPages {
         byte[] b = header(BLOCK_LIMITS, 0x3C);
         b[4] = 0x01; // WSNZ: WRITE SAME with NUMBER OF LOGICAL BLOCKS 0 ("to the end") is refused
         b[5] = (byte) limits.maxCompareAndWriteBlocks();
-        Cdb.put16(b, 6, 1); // OPTIMAL TRANSFER LENGTH GRANULARITY: any whole block is fine
+        Cdb.put16(b, 6, lu.optimalGranularity()); // OPTIMAL TRANSFER LENGTH GRANULARITY
         Cdb.put32(b, 8, limits.maxTransferBlocks());
         Cdb.put32(b, 20, limits.maxUnmapBlocks());
         Cdb.put32(b, 24, limits.maxUnmapDescriptors());
-        Cdb.put32(b, 28, lu.canDiscard() ? 1 : 0); // OPTIMAL UNMAP GRANULARITY
+        Cdb.put32(b, 28, lu.canDiscard() ? lu.optimalGranularity() : 0); // OPTIMAL UNMAP GRANULARITY
         Cdb.put64(b, 36, limits.maxWriteSameBlocks());
         return b;
     }

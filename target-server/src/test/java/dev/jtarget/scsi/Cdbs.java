@@ -194,4 +194,43 @@ final class Cdbs {
         Cdb.put32(b, 6, allocation);
         return b;
     }
+
+    static byte[] persistentReserveIn(int serviceAction, int allocationLength) {
+        return cdb(0x5E, serviceAction, 0, 0, 0, 0, 0, allocationLength >> 8, allocationLength, 0);
+    }
+
+    static byte[] persistentReserveOut(int serviceAction, int type, int listLength) {
+        byte[] b = cdb(0x5F, serviceAction, type, 0, 0, 0, 0, 0, 0, 0);
+        Cdb.put32(b, 5, listLength);
+        return b;
+    }
+
+    /** The basic PERSISTENT RESERVE OUT parameter list (SPC-4 §6.15.3); {@code flags} is byte 20. */
+    static byte[] proutParameters(long reservationKey, long serviceActionKey, int flags) {
+        byte[] b = new byte[24];
+        Cdb.put64(b, 0, reservationKey);
+        Cdb.put64(b, 8, serviceActionKey);
+        b[20] = (byte) flags;
+        return b;
+    }
+
+    static byte[] orWrite(long lba, long blocks) {
+        return sixteenByte(0x8B, lba, blocks);
+    }
+
+    static byte[] extendedCopy(int listLength) {
+        byte[] b = new byte[16];
+        b[0] = (byte) 0x83;
+        Cdb.put32(b, 10, listLength);
+        return b;
+    }
+
+    static byte[] receiveCopyResults(int serviceAction, int listIdentifier, int allocationLength) {
+        byte[] b = new byte[16];
+        b[0] = (byte) 0x84;
+        b[1] = (byte) serviceAction;
+        b[2] = (byte) listIdentifier;
+        Cdb.put32(b, 10, allocationLength);
+        return b;
+    }
 }

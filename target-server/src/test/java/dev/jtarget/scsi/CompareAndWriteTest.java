@@ -57,6 +57,16 @@ class CompareAndWriteTest {
     }
 
     @Test
+    void dataOutThatIsNotTwiceTheBlocksIsRefusedAndWritesNothing() {
+        assertGood(initiator.write(0, Cdbs.write10(5, 1), filled(1, 'A')));
+        byte[] tooLong = concat(filled(2, 'A'), filled(2, 'B'));
+        assertInvalidField(initiator.write(0, Cdbs.compareAndWrite(5, 1), tooLong), 13, -1);
+        assertInvalidField(initiator.write(0, Cdbs.compareAndWrite(5, 0), tooLong), 13, -1);
+        assertInvalidField(initiator.write(0, Cdbs.compareAndWrite(5, 1), filled(1, 'A')), 13, -1);
+        assertArrayEquals(filled(1, 'A'), initiator.read(0, Cdbs.read10(5, 1), BLOCK_SIZE).data());
+    }
+
+    @Test
     void beyondTheEndIsOutOfRange() {
         assertSense(initiator.write(0, Cdbs.compareAndWrite(Luns.BLOCKS - 1, 2), new byte[4 * BLOCK_SIZE]),
                 Sense.ILLEGAL_REQUEST, 0x21, 0x00);

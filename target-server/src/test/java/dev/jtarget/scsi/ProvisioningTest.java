@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.jtarget.backend.BackendCapabilities;
+import dev.jtarget.backend.memory.MemoryBackend;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -138,6 +139,31 @@ class ProvisioningTest {
     @Test
     void writeSameOfZeroBlocksIsRefusedSinceWsnzIsSet() {
         assertInvalidField(initiator.write(0, Cdbs.writeSame16(0, 0, false, false), new byte[BLOCK_SIZE]), 10, -1);
+    }
+
+    @Test
+    void writeSameLongerThanTheMaximumIsAnInvalidLength() {
+        long blocks = 0x12000; // more than WRITE SAME may cover at once
+        ScsiTarget bigTarget = Luns.target(Luns.lun(0, new MemoryBackend(blocks * BLOCK_SIZE, BLOCK_SIZE), true,
+                false));
+        try {
+            Initiator big = new Initiator(bigTarget, NEXUS_A);
+            assertInvalidField(big.write(0, Cdbs.writeSame16(0, 0x10000, true, false), new byte[BLOCK_SIZE]),
+                    10, -1);
+            assertGood(big.write(0, Cdbs.writeSame16(blocks - 0xFFFF, 0xFFFF, true, false), new byte[BLOCK_SIZE]));
+        } finally {
+            bigTarget.close();
+        }
+    }
+
+    @Test
+    void writeSameDataOutOtherThanOneBlockIsRefused() {
+        assertSense(initiator.write(0, Cdbs.writeSame16(0, 1, false, false), new byte[BLOCK_SIZE / 2]),
+                Sense.ILLEGAL_REQUEST, 0x0E, 0x03);
+        assertSense(initiator.write(0, Cdbs.writeSame16(0, 1, false, false), new byte[2 * BLOCK_SIZE]),
+                Sense.ILLEGAL_REQUEST, 0x0E, 0x03);
+        assertSense(initiator.write(0, Cdbs.writeSame16(0, 1, true, true), new byte[BLOCK_SIZE]),
+                Sense.ILLEGAL_REQUEST, 0x0E, 0x03);
     }
 
     @Test

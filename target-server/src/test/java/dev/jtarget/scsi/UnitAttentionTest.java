@@ -96,25 +96,26 @@ class UnitAttentionTest {
     }
 
     @Test
-    void logicalUnitResetTellsTheOtherNexusesOfThatLunOnly() {
+    void logicalUnitResetTellsEveryNexusOfThatLunOnly() {
         target.nexusLoggedIn(NEXUS_A);
         target.nexusLoggedIn(NEXUS_B);
         clearPowerOnAttentions();
         target.logicalUnitReset(NEXUS_A, 1);
 
+        assertSense(a.command(1, Cdbs.testUnitReady()), Sense.UNIT_ATTENTION, 0x29, 0x03);
         assertGood(a.command(1, Cdbs.testUnitReady()));
         assertGood(b.command(0, Cdbs.testUnitReady()));
         assertSense(b.command(1, Cdbs.testUnitReady()), Sense.UNIT_ATTENTION, 0x29, 0x03);
     }
 
     @Test
-    void targetResetTellsEveryOtherNexusOnEveryLun() {
+    void targetResetTellsEveryNexusOnEveryLun() {
         target.nexusLoggedIn(NEXUS_A);
         target.nexusLoggedIn(NEXUS_B);
         clearPowerOnAttentions();
         target.targetReset(NEXUS_A);
 
-        assertGood(a.command(0, Cdbs.testUnitReady()));
+        assertSense(a.command(0, Cdbs.testUnitReady()), Sense.UNIT_ATTENTION, 0x29, 0x00);
         assertSense(b.command(0, Cdbs.testUnitReady()), Sense.UNIT_ATTENTION, 0x29, 0x00);
         assertSense(b.command(1, Cdbs.testUnitReady()), Sense.UNIT_ATTENTION, 0x29, 0x00);
     }

@@ -113,10 +113,13 @@ class VpdPagesTest {
         byte[] d = page(0, 0xB0);
         assertEquals(0x3C, Cdb.u16(d, 2));
         assertEquals(1, d[4] & 0x01, "WSNZ");
+        assertEquals(255, d[5] & 0xFF, "MAXIMUM COMPARE AND WRITE LENGTH");
+        assertEquals(8, Cdb.u16(d, 6), "OPTIMAL TRANSFER LENGTH GRANULARITY: a 4 KiB page");
         assertEquals(BlockLimits.MAX_TRANSFER_BYTES / Luns.BLOCK_SIZE, Cdb.u32(d, 8), "MAXIMUM TRANSFER LENGTH");
-        assertTrue(Cdb.u32(d, 20) > 0, "MAXIMUM UNMAP LBA COUNT");
+        assertEquals(0xFFFF_FFFFL, Cdb.u32(d, 20), "MAXIMUM UNMAP LBA COUNT: no limit");
         assertTrue(Cdb.u32(d, 24) > 0, "MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT");
-        assertTrue(Cdb.u64(d, 36) > 0, "MAXIMUM WRITE SAME LENGTH");
+        assertEquals(8, Cdb.u32(d, 28), "OPTIMAL UNMAP GRANULARITY");
+        assertEquals(0xFFFF, Cdb.u64(d, 36), "MAXIMUM WRITE SAME LENGTH: what WRITE SAME(10) can carry");
     }
 
     @Test

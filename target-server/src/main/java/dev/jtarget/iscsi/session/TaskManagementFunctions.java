@@ -48,7 +48,7 @@ final class TaskManagementFunctions {
         log.info("{}: task management function {} for LUN {} (ITT 0x{})", connection.remoteAddress(),
                 name(function), lun, Integer.toHexString(itt));
         switch (function) {
-            case ABORT_TASK -> abortTask(itt, bhs.targetTransferTag(), bhs.getInt(32));
+            case ABORT_TASK -> abortTask(itt, bhs.targetTransferTag());
             case ABORT_TASK_SET, CLEAR_TASK_SET -> {
                 if (!session.device.hasLun(lun)) {
                     respond(itt, LUN_DOES_NOT_EXIST);
@@ -81,16 +81,17 @@ final class TaskManagementFunctions {
         }
     }
 
-    private void abortTask(int itt, int referencedTaskTag, int referencedCmdSn) {
+    private void abortTask(int itt, int referencedTaskTag) {
         ScsiTask task = session.tasks.get(referencedTaskTag);
         if (task != null) {
             commands.abort(task, () -> respond(itt, FUNCTION_COMPLETE));
             return;
         }
-        // §11.5.1: if the task is unknown but its CmdSN was already received, it completed before the abort
-        // arrived, and the abort is complete; a task we never saw does not exist.
-        boolean alreadyReceived = SerialNumbers.lessThan(referencedCmdSn, session.window.expCmdSn());
-        respond(itt, alreadyReceived ? FUNCTION_COMPLETE : TASK_DOES_NOT_EXIST);
+        // RFC 7143 §11.5.1 c): an unknown task whose RefCmdSN is below ExpCmdSN has completed and been answered, so
+        // it does not exist. One whose RefCmdSN is still in the window has not arrived (case b): the RFC asks for
+        // "Function complete" and for that CmdSN to count as received, which the command window cannot do yet, so
+        // it is answered "does not exist" too and runs normally when it arrives.
+        respond(itt, TASK_DOES_NOT_EXIST);
     }
 
     private List<ScsiTask> tasksOn(int lun) {
