@@ -148,6 +148,7 @@ final class ReservationStore {
     }
 
     private void write(String text) throws IOException {
+        Files.createDirectories(file.getParent()); // created on first use: most setups never register with APTPL
         Path temporary = file.resolveSibling(file.getFileName() + ".new");
         try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {

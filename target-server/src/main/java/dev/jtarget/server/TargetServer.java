@@ -28,6 +28,7 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -117,7 +118,7 @@ public final class TargetServer implements AutoCloseable {
                         throw e;
                     }
                     opened.add(backend);
-                    units.add(LogicalUnit.create(target.name(), lun, backend));
+                    units.add(LogicalUnit.create(target.name(), lun, backend, stateDirectory(config)));
                     log.info("{} LUN {}: {} ({} bytes, {}-byte blocks, write cache {}{})", target.name(), lun.id(),
                             backend.describe(), backend.sizeBytes(), lun.blockSize(),
                             lun.writeCache() ? "on" : "off", lun.readOnly() ? ", read-only" : "");
@@ -131,6 +132,15 @@ public final class TargetServer implements AutoCloseable {
             throw e;
         }
         return devices;
+    }
+
+    /**
+     * Where state that must survive a restart (persistent reservations with APTPL) is kept: a {@code state}
+     * directory next to the configuration file, so one config and its state move together.
+     */
+    private static Path stateDirectory(ServerConfig config) {
+        Path parent = config.source().toAbsolutePath().getParent();
+        return (parent == null ? config.baseDir() : parent).resolve("state");
     }
 
     private void listen(List<PortalConfig> portals, ServerContext context) throws Exception {
