@@ -35,6 +35,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,9 +50,12 @@ public final class TargetServer implements AutoCloseable {
     private static final Duration NOP_INTERVAL = Duration.ofSeconds(15);
     private static final Duration NOP_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_SESSIONS = 4096;
+    /** How often per-LUN cache statistics are logged while a LUN has dirty data or activity. */
+    private static final Duration CACHE_STATISTICS_INTERVAL = Duration.ofSeconds(10);
 
     private final Map<String, ScsiTargetDevice> devices;
     private final WriteBackCache cache;
+    private final CacheStatisticsLog cacheStatisticsLog;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup ioGroup;
     private final ChannelGroup channels = new DefaultChannelGroup("jtarget", GlobalEventExecutor.INSTANCE);
@@ -63,15 +67,24 @@ public final class TargetServer implements AutoCloseable {
                          EventLoopGroup ioGroup) {
         this.devices = devices;
         this.cache = cache;
+        this.cacheStatisticsLog = CacheStatisticsLog.every(CACHE_STATISTICS_INTERVAL, cache);
         this.bossGroup = bossGroup;
         this.ioGroup = ioGroup;
     }
 
     public static TargetServer start(ServerConfig config) throws Exception {
+        return start(config, UnaryOperator.identity());
+    }
+
+    /**
+     * Starts with every LUN's opened backend passed through {@code decorateBackend} before the cache is attached: the
+     * seam end-to-end tests use to put a fault-injecting or delaying backend under the cache of a real server.
+     */
+    static TargetServer start(ServerConfig config, UnaryOperator<BlockBackend> decorateBackend) throws Exception {
         WriteBackCache cache = new WriteBackCache(config.cache().arenaBytes(), config.cache().flushers());
         Map<String, ScsiTargetDevice> devices;
         try {
-            devices = openDevices(config, cache);
+            devices = openDevices(config, cache, decorateBackend);
         } catch (Exception e) {
             cache.close();
             throw e;
@@ -97,7 +110,8 @@ public final class TargetServer implements AutoCloseable {
      * Every LUN goes through the shared write-back cache. A LUN with write-cache off still does: the SCSI layer then
      * marks every write FUA, which the cache writes through, and MODE SELECT can switch WCE on later.
      */
-    private static Map<String, ScsiTargetDevice> openDevices(ServerConfig config, WriteBackCache cache)
+    private static Map<String, ScsiTargetDevice> openDevices(ServerConfig config, WriteBackCache cache,
+                                                             UnaryOperator<BlockBackend> decorateBackend)
             throws Exception {
         Map<String, ScsiTargetDevice> devices = new LinkedHashMap<>();
         List<BlockBackend> opened = new ArrayList<>();
@@ -105,7 +119,7 @@ public final class TargetServer implements AutoCloseable {
             for (TargetConfig target : config.targets()) {
                 List<LogicalUnit> units = new ArrayList<>();
                 for (LunConfig lun : target.luns()) {
-                    BlockBackend raw = Backends.open(lun, config.baseDir());
+                    BlockBackend raw = decorateBackend.apply(Backends.open(lun, config.baseDir()));
                     BlockBackend backend;
                     try {
                         backend = cache.attach(raw, target.name() + "/lun" + lun.id());
@@ -197,6 +211,7 @@ public final class TargetServer implements AutoCloseable {
                 }
                 entry.getValue().close();
             }
+            cacheStatisticsLog.close();
             cache.close();
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
