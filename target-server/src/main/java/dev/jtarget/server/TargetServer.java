@@ -50,12 +50,9 @@ public final class TargetServer implements AutoCloseable {
     private static final Duration NOP_INTERVAL = Duration.ofSeconds(15);
     private static final Duration NOP_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_SESSIONS = 4096;
-    /** How often per-LUN cache statistics are logged while a LUN has dirty data or activity. */
-    private static final Duration CACHE_STATISTICS_INTERVAL = Duration.ofSeconds(10);
 
     private final Map<String, ScsiTargetDevice> devices;
     private final WriteBackCache cache;
-    private final CacheStatisticsLog cacheStatisticsLog;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup ioGroup;
     private final ChannelGroup channels = new DefaultChannelGroup("jtarget", GlobalEventExecutor.INSTANCE);
@@ -67,7 +64,6 @@ public final class TargetServer implements AutoCloseable {
                          EventLoopGroup ioGroup) {
         this.devices = devices;
         this.cache = cache;
-        this.cacheStatisticsLog = CacheStatisticsLog.every(CACHE_STATISTICS_INTERVAL, cache);
         this.bossGroup = bossGroup;
         this.ioGroup = ioGroup;
     }
@@ -211,7 +207,6 @@ public final class TargetServer implements AutoCloseable {
                 }
                 entry.getValue().close();
             }
-            cacheStatisticsLog.close();
             cache.close();
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
