@@ -36,6 +36,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,15 +66,24 @@ public final class TargetServer implements AutoCloseable {
     }
 
     public static TargetServer start(ServerConfig config) throws Exception {
-        return start(config, ServerLimits.DEFAULTS);
+        return start(config, ServerLimits.DEFAULTS, UnaryOperator.identity());
     }
 
     /** Starts with other timers and caps than the defaults (tests use short login timeouts and small caps). */
     public static TargetServer start(ServerConfig config, ServerLimits limits) throws Exception {
+        return start(config, limits, UnaryOperator.identity());
+    }
+
+    /**
+     * Starts with every LUN's opened backend passed through {@code decorateBackend} before the cache is attached: the
+     * seam end-to-end tests use to put a fault-injecting or delaying backend under the cache of a real server.
+     */
+    static TargetServer start(ServerConfig config, ServerLimits limits, UnaryOperator<BlockBackend> decorateBackend)
+            throws Exception {
         WriteBackCache cache = new WriteBackCache(config.cache().arenaBytes(), config.cache().flushers());
         Map<String, ScsiTargetDevice> devices;
         try {
-            devices = openDevices(config, cache);
+            devices = openDevices(config, cache, decorateBackend);
         } catch (Exception e) {
             cache.close();
             throw e;
@@ -101,7 +111,8 @@ public final class TargetServer implements AutoCloseable {
      * Every LUN goes through the shared write-back cache. A LUN with write-cache off still does: the SCSI layer then
      * marks every write FUA, which the cache writes through, and MODE SELECT can switch WCE on later.
      */
-    private static Map<String, ScsiTargetDevice> openDevices(ServerConfig config, WriteBackCache cache)
+    private static Map<String, ScsiTargetDevice> openDevices(ServerConfig config, WriteBackCache cache,
+                                                             UnaryOperator<BlockBackend> decorateBackend)
             throws Exception {
         Map<String, ScsiTargetDevice> devices = new LinkedHashMap<>();
         List<BlockBackend> opened = new ArrayList<>();
@@ -109,7 +120,7 @@ public final class TargetServer implements AutoCloseable {
             for (TargetConfig target : config.targets()) {
                 List<LogicalUnit> units = new ArrayList<>();
                 for (LunConfig lun : target.luns()) {
-                    BlockBackend raw = Backends.open(lun, config.baseDir());
+                    BlockBackend raw = decorateBackend.apply(Backends.open(lun, config.baseDir()));
                     BlockBackend backend;
                     try {
                         backend = cache.attach(raw, target.name() + "/lun" + lun.id());

@@ -9,6 +9,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * Our server, started exactly as a user starts it: a configuration file and
@@ -38,12 +39,20 @@ final class TestServer implements TargetUnderTest {
      * @param runName names the output directory {@code target/it/<runName>/}
      */
     static TestServer start(String runName, Path workDir, List<TargetSpec> targets) {
+        return start(runName, portal -> ConfigXml.render(portal, targets, workDir));
+    }
+
+    /**
+     * Starts the server on a free port with the configuration {@code configForPortal} renders for its
+     * {@code host:port}; for tests that need settings {@link ConfigXml} does not write (cache size, write-cache off).
+     */
+    static TestServer start(String runName, Function<String, String> configForPortal) {
         Path outputDir = ItPaths.outputDir(runName);
         int port = Loopback.freePort();
         Path config = outputDir.resolve("jtarget.xml");
         try {
             String portal = Loopback.HOST + ":" + port;
-            Files.writeString(config, ConfigXml.render(portal, targets, workDir), StandardCharsets.UTF_8);
+            Files.writeString(config, configForPortal.apply(portal), StandardCharsets.UTF_8);
             Files.deleteIfExists(outputDir.resolve("server.log"));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
