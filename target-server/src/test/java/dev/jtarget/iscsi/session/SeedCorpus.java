@@ -97,6 +97,7 @@ final class SeedCorpus {
                     initiator.receive();
                     initiator.send(initiator.taskManagement(TaskManagementFunctions.LOGICAL_UNIT_RESET, -1, 0));
                     initiator.receive();
+                    initiator.clearUnitAttention(); // the reset raises one for the issuer too (SAM-5 §7.7)
                     check(initiator.read(16, 32));
                     initiator.logout();
                 }),

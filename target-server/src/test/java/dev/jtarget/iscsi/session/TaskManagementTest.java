@@ -84,7 +84,7 @@ class TaskManagementTest {
     }
 
     @Test
-    void lunResetEndsTheLunsTasksAndOnlyOtherSessionsSeeAUnitAttention() {
+    void lunResetEndsTheLunsTasksAndEverySessionSeesAUnitAttention() {
         TestInitiator resetting = target.loggedIn("ImmediateData=No", "InitialR2T=Yes");
         TestInitiator other = target.loggedIn();
         RequestPdu write = resetting.command(Cdbs.write10(0, 1), FLAG_FINAL | FLAG_WRITE, 512, new byte[0]);
@@ -96,10 +96,15 @@ class TaskManagementTest {
 
         assertEquals(1, answers.size());
         assertEquals(TaskManagementFunctions.FUNCTION_COMPLETE, answers.get(0).reason());
+        // SAM-5 §7.7: every I_T nexus, the issuer's included, learns of the reset (libiscsi's MultipathIO.Reset
+        // checks the same on both paths).
         ScsiResult seenByOther = other.testUnitReady();
         assertEquals(ScsiResult.CHECK_CONDITION, seenByOther.status());
         assertEquals(0x062903, seenByOther.senseCode(), "UNIT ATTENTION: BUS DEVICE RESET FUNCTION OCCURRED");
-        assertEquals(ScsiResult.GOOD, resetting.testUnitReady().status());
+        ScsiResult seenByIssuer = resetting.testUnitReady();
+        assertEquals(ScsiResult.CHECK_CONDITION, seenByIssuer.status());
+        assertEquals(0x062903, seenByIssuer.senseCode());
+        assertEquals(ScsiResult.GOOD, resetting.testUnitReady().status(), "a unit attention is reported once");
         assertArrayEquals(new byte[512], target.backendBytes(0, 512), "the aborted write wrote nothing");
     }
 
