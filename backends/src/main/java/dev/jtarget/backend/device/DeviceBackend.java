@@ -4,21 +4,16 @@ import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.io.ChannelIo;
 import dev.jtarget.backend.device.LinuxCalls.ErrnoException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,22 +39,19 @@ public final class DeviceBackend implements BlockBackend {
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(30);
 
     private final BlockDevice device;
-    private final FileChannel channel;
     private final DeviceQueue queue;
     private final boolean readOnly;
-    private final ThreadPoolExecutor io;
+    private final ChannelIo io;
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set once the device refused an unmapping write-zeroes, so later zeroing goes straight to the fallback. */
     private volatile boolean noUnmappingZeroes;
-    /** The first failed fdatasync: Linux reports a writeback error only once, so every later flush fails too. */
-    private volatile IOException flushFailure;
 
     private DeviceBackend(BlockDevice device, FileChannel channel, DeviceQueue queue, DeviceBackendOptions options) {
         this.device = device;
-        this.channel = channel;
         this.queue = queue;
         this.readOnly = options.readOnly();
-        this.io = newIoPool(queue.name(), options.ioThreads());
+        this.io = new ChannelIo(channel, "device-io-" + queue.name(), options.ioThreads(), describe(),
+                failure -> failure instanceof ErrnoException errno && errno.errno() == LinuxCalls.ENOSPC);
     }
 
     /**
@@ -98,16 +90,6 @@ public final class DeviceBackend implements BlockBackend {
         return BlockDevice.isBlockDevice(path);
     }
 
-    private static ThreadPoolExecutor newIoPool(String name, int threads) {
-        AtomicInteger counter = new AtomicInteger();
-        // Daemon threads: a backend someone forgot to close must not keep the JVM alive.
-        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                task -> {
-                    Thread thread = new Thread(task, "device-io-" + name + "-" + counter.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
-    }
 
     @Override
     public long sizeBytes() {
@@ -131,7 +113,7 @@ public final class DeviceBackend implements BlockBackend {
         if (invalid != null) {
             return CompletableFuture.failedFuture(invalid);
         }
-        return submit("read " + offset + "+" + destination.remaining(), Kind.READ_ERROR,
+        return io.submit("read " + offset + "+" + destination.remaining(), Kind.READ_ERROR,
                 () -> readFully(offset, destination));
     }
 
@@ -145,10 +127,10 @@ public final class DeviceBackend implements BlockBackend {
         if (invalid != null) {
             return CompletableFuture.failedFuture(invalid);
         }
-        return submit("write " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
-            writeFully(offset, sources);
+        return io.submit("write " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
+            io.writeFully(offset, sources);
             if (fua) {
-                force();
+                io.force();
             }
         });
     }
@@ -158,7 +140,7 @@ public final class DeviceBackend implements BlockBackend {
         if (readOnly) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit("flush", Kind.WRITE_ERROR, this::force);
+        return io.submit("flush", Kind.WRITE_ERROR, io::force);
     }
 
     @Override
@@ -170,9 +152,9 @@ public final class DeviceBackend implements BlockBackend {
         return switch (queue.discardMode()) {
             // Discard is advisory and capabilities() said it does nothing here.
             case NONE -> CompletableFuture.completedFuture(null);
-            case UNMAPPING_WRITE_ZEROES -> submit("discard " + offset + "+" + length, Kind.WRITE_ERROR,
+            case UNMAPPING_WRITE_ZEROES -> io.submit("discard " + offset + "+" + length, Kind.WRITE_ERROR,
                     () -> zeroRange(offset, length));
-            case BLKDISCARD -> submit("discard " + offset + "+" + length, Kind.WRITE_ERROR,
+            case BLKDISCARD -> io.submit("discard " + offset + "+" + length, Kind.WRITE_ERROR,
                     () -> discardRange(offset, length));
         };
     }
@@ -183,10 +165,10 @@ public final class DeviceBackend implements BlockBackend {
         if (invalid != null) {
             return CompletableFuture.failedFuture(invalid);
         }
-        return submit("write zeroes " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
+        return io.submit("write zeroes " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
             zeroRange(offset, length);
             if (fua) {
-                force();
+                io.force();
             }
         });
     }
@@ -248,43 +230,11 @@ public final class DeviceBackend implements BlockBackend {
         return null;
     }
 
-    private CompletableFuture<Void> submit(String operation, Kind failureKind, IoTask task) {
-        // Completed by hand rather than with runAsync, so a failed future carries the BackendException itself.
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        try {
-            io.execute(() -> {
-                try {
-                    task.run();
-                    result.complete(null);
-                } catch (Throwable t) {
-                    result.completeExceptionally(classify(operation + " on " + describe(), t, failureKind));
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            result.completeExceptionally(
-                    new BackendException(Kind.NOT_READY, operation + " refused: " + describe() + " is closed", e));
-        }
-        return result;
-    }
-
-    /** Out of space (a thin volume whose pool is full) or a medium error of the operation's kind. */
-    private static BackendException classify(String context, Throwable failure, Kind ioKind) {
-        if (failure instanceof BackendException backendException) {
-            return backendException;
-        }
-        if (failure instanceof ClosedChannelException) {
-            return new BackendException(Kind.NOT_READY, context + ": backend closed", failure);
-        }
-        boolean noSpace = failure instanceof ErrnoException errnoException
-                ? errnoException.errno() == LinuxCalls.ENOSPC
-                : failure.getMessage() != null && failure.getMessage().contains("No space left");
-        return new BackendException(noSpace ? Kind.NO_SPACE : ioKind, context + ": " + failure, failure);
-    }
 
     private void readFully(long offset, ByteBuffer destination) throws IOException {
         long position = offset;
         while (destination.hasRemaining()) {
-            int read = channel.read(destination, position);
+            int read = io.channel().read(destination, position);
             if (read < 0) {
                 throw new IOException(device.path() + " ended at " + position + ", before its size "
                         + device.sizeBytes() + ": was the device resized?");
@@ -293,31 +243,7 @@ public final class DeviceBackend implements BlockBackend {
         }
     }
 
-    private void writeFully(long offset, ByteBuffer[] sources) throws IOException {
-        long position = offset;
-        for (ByteBuffer source : sources) {
-            while (source.hasRemaining()) {
-                position += channel.write(source, position);
-            }
-        }
-    }
 
-    private void force() throws IOException {
-        IOException earlier = flushFailure;
-        if (earlier != null) {
-            throw new IOException("an earlier flush of " + device.path()
-                    + " failed, so data written before it may be lost", earlier);
-        }
-        try {
-            // fdatasync on a block device writes back its page cache and flushes the device's volatile cache.
-            channel.force(false);
-        } catch (ClosedChannelException closedChannel) {
-            throw closedChannel;
-        } catch (IOException e) {
-            flushFailure = e;
-            throw e;
-        }
-    }
 
     /**
      * Lets queued requests finish, then releases the device and its exclusive claim. Never interrupts the I/O
@@ -328,15 +254,9 @@ public final class DeviceBackend implements BlockBackend {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        io.shutdown();
         boolean drained = false;
         try {
-            drained = io.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        try {
-            channel.close(); // requests still running fail with AsynchronousCloseException, reported as NOT_READY
+            drained = io.shutdown(CLOSE_GRACE);
         } catch (IOException e) {
             log.warn("closing {} failed", device.path(), e);
         }
@@ -357,10 +277,5 @@ public final class DeviceBackend implements BlockBackend {
     @Override
     public String describe() {
         return "device " + device.path();
-    }
-
-    @FunctionalInterface
-    private interface IoTask {
-        void run() throws IOException;
     }
 }

@@ -4,21 +4,16 @@ import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.io.ChannelIo;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,25 +38,19 @@ public final class FileBackend implements BlockBackend {
     private final long sizeBytes;
     private final int blockSize;
     private final boolean readOnly;
-    private final FileChannel channel;
+    private final ChannelIo io;
     /** Null when read-only or when this platform has no fallocate: zeros are written instead. */
     private final HolePuncher puncher;
-    private final ThreadPoolExecutor io;
     private final AtomicBoolean closed = new AtomicBoolean();
-    /**
-     * The first failed fdatasync. Linux reports a writeback error to fsync only once and may drop the dirty pages, so
-     * a later fsync can succeed although earlier writes were lost; every later flush therefore fails too.
-     */
-    private volatile IOException flushFailure;
 
     private FileBackend(FileBackendOptions options, Path path, FileChannel channel, HolePuncher puncher) {
         this.path = path;
         this.sizeBytes = options.sizeBytes();
         this.blockSize = options.blockSize();
         this.readOnly = options.readOnly();
-        this.channel = channel;
         this.puncher = puncher;
-        this.io = newIoPool(path.getFileName().toString(), options.ioThreads());
+        this.io = new ChannelIo(channel, "file-io-" + path.getFileName(), options.ioThreads(), describe(),
+                failure -> failure instanceof HolePuncher.ErrnoException errno && errno.isOutOfSpace());
     }
 
     /**
@@ -93,16 +82,6 @@ public final class FileBackend implements BlockBackend {
         return new FileBackend(options, path, channel, puncher);
     }
 
-    private static ThreadPoolExecutor newIoPool(String name, int threads) {
-        AtomicInteger counter = new AtomicInteger();
-        // Daemon threads: a backend someone forgot to close must not keep the JVM alive.
-        return new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
-                task -> {
-                    Thread thread = new Thread(task, "file-io-" + name + "-" + counter.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
-    }
 
     @Override
     public long sizeBytes() {
@@ -126,7 +105,7 @@ public final class FileBackend implements BlockBackend {
         if (invalid != null) {
             return CompletableFuture.failedFuture(invalid);
         }
-        return submit("read " + offset + "+" + destination.remaining(), Kind.READ_ERROR,
+        return io.submit("read " + offset + "+" + destination.remaining(), Kind.READ_ERROR,
                 () -> readFully(offset, destination));
     }
 
@@ -140,10 +119,10 @@ public final class FileBackend implements BlockBackend {
         if (invalid != null) {
             return CompletableFuture.failedFuture(invalid);
         }
-        return submit("write " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
-            writeFully(offset, sources);
+        return io.submit("write " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
+            io.writeFully(offset, sources);
             if (fua) {
-                force();
+                io.force();
             }
         });
     }
@@ -153,7 +132,7 @@ public final class FileBackend implements BlockBackend {
         if (readOnly) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit("flush", Kind.WRITE_ERROR, this::force);
+        return io.submit("flush", Kind.WRITE_ERROR, io::force);
     }
 
     @Override
@@ -162,7 +141,7 @@ public final class FileBackend implements BlockBackend {
         if (invalid != null) {
             return CompletableFuture.failedFuture(invalid);
         }
-        return submit("discard " + offset + "+" + length, Kind.WRITE_ERROR, () -> zeroRange(offset, length));
+        return io.submit("discard " + offset + "+" + length, Kind.WRITE_ERROR, () -> zeroRange(offset, length));
     }
 
     @Override
@@ -171,10 +150,10 @@ public final class FileBackend implements BlockBackend {
         if (invalid != null) {
             return CompletableFuture.failedFuture(invalid);
         }
-        return submit("write zeroes " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
+        return io.submit("write zeroes " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
             zeroRange(offset, length);
             if (fua) {
-                force();
+                io.force();
             }
         });
     }
@@ -195,58 +174,11 @@ public final class FileBackend implements BlockBackend {
         return null;
     }
 
-    private CompletableFuture<Void> submit(String operation, Kind failureKind, IoTask task) {
-        // Completed by hand rather than with runAsync, so a failed future carries the BackendException itself and
-        // not a CompletionException around it, exactly like the backends that fail synchronously.
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        try {
-            io.execute(() -> {
-                try {
-                    task.run();
-                    result.complete(null);
-                } catch (Throwable t) {
-                    result.completeExceptionally(toBackendException(operation + " on " + describe(), t, failureKind));
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            result.completeExceptionally(
-                    new BackendException(Kind.NOT_READY, operation + " refused: " + describe() + " is closed", e));
-        }
-        return result;
-    }
-
-    /** Classifies an I/O failure for the SCSI layer; {@code ioKind} is the medium error of the operation. */
-    static BackendException toBackendException(String context, Throwable failure, Kind ioKind) {
-        if (failure instanceof BackendException backendException) {
-            return backendException;
-        }
-        if (failure instanceof ClosedChannelException) {
-            return new BackendException(Kind.NOT_READY, context + ": backend closed", failure);
-        }
-        if (isOutOfSpace(failure)) {
-            return new BackendException(Kind.NO_SPACE, context + ": " + failure.getMessage(), failure);
-        }
-        return new BackendException(ioKind, context + ": " + failure, failure);
-    }
-
-    /** ENOSPC or EDQUOT; the JDK gives no errno for its own calls, only strerror text. */
-    private static boolean isOutOfSpace(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof HolePuncher.ErrnoException errnoException && errnoException.isOutOfSpace()) {
-                return true;
-            }
-            String message = t.getMessage();
-            if (message != null && (message.contains("No space left") || message.contains("Disk quota exceeded"))) {
-                return true;
-            }
-        }
-        return false;
-    }
 
     private void readFully(long offset, ByteBuffer destination) throws IOException {
         long position = offset;
         while (destination.hasRemaining()) {
-            int read = channel.read(destination, position);
+            int read = io.channel().read(destination, position);
             if (read < 0) {
                 // The file was shortened behind our back; the missing tail is a hole of the LUN and reads as zeros.
                 MemorySegment.ofBuffer(destination).fill((byte) 0);
@@ -257,14 +189,6 @@ public final class FileBackend implements BlockBackend {
         }
     }
 
-    private void writeFully(long offset, ByteBuffer[] sources) throws IOException {
-        long position = offset;
-        for (ByteBuffer source : sources) {
-            while (source.hasRemaining()) {
-                position += channel.write(source, position);
-            }
-        }
-    }
 
     private void zeroRange(long offset, long length) throws IOException {
         if (puncher != null && puncher.punchHole(offset, length)) {
@@ -276,26 +200,11 @@ public final class FileBackend implements BlockBackend {
             ByteBuffer zeros = ZEROS.duplicate();
             zeros.limit((int) Math.min(ZERO_CHUNK_BYTES, end - position));
             while (zeros.hasRemaining()) {
-                position += channel.write(zeros, position);
+                position += io.channel().write(zeros, position);
             }
         }
     }
 
-    private void force() throws IOException {
-        IOException earlier = flushFailure;
-        if (earlier != null) {
-            throw new IOException("an earlier flush of " + path + " failed, so data written before it may be lost",
-                    earlier);
-        }
-        try {
-            channel.force(false); // fdatasync: data plus the metadata needed to read it back (size, extents)
-        } catch (ClosedChannelException closedChannel) {
-            throw closedChannel;
-        } catch (IOException e) {
-            flushFailure = e;
-            throw e;
-        }
-    }
 
     /**
      * Lets queued requests finish, then releases the file. Never interrupts the I/O threads: an interrupt inside a
@@ -306,15 +215,9 @@ public final class FileBackend implements BlockBackend {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        io.shutdown();
         boolean drained = false;
         try {
-            drained = io.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        try {
-            channel.close(); // requests still running fail with AsynchronousCloseException, reported as NOT_READY
+            drained = io.shutdown(CLOSE_GRACE);
         } catch (IOException e) {
             log.warn("closing {} failed", path, e);
         }
@@ -338,10 +241,5 @@ public final class FileBackend implements BlockBackend {
     @Override
     public String describe() {
         return "file " + path;
-    }
-
-    @FunctionalInterface
-    private interface IoTask {
-        void run() throws IOException;
     }
 }

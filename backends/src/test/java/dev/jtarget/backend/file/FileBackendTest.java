@@ -16,7 +16,6 @@ import dev.jtarget.backend.BackendException.Kind;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -219,20 +218,6 @@ class FileBackendTest {
         try (FileBackend backend = FileBackend.open(FileBackendOptions.of(path, MIB, BLOCK))) {
             assertEquals("file " + path.toAbsolutePath(), backend.describe());
         }
-    }
-
-    @Test
-    void ioFailuresMapToTheKindTheInitiatorMustBeTold() {
-        assertEquals(Kind.NO_SPACE, FileBackend.toBackendException("write",
-                new IOException("No space left on device"), Kind.WRITE_ERROR).kind());
-        assertEquals(Kind.NO_SPACE, FileBackend.toBackendException("flush", new IOException("an earlier flush failed",
-                new IOException("Disk quota exceeded")), Kind.WRITE_ERROR).kind());
-        assertEquals(Kind.WRITE_ERROR, FileBackend.toBackendException("write",
-                new IOException("Input/output error"), Kind.WRITE_ERROR).kind());
-        assertEquals(Kind.READ_ERROR, FileBackend.toBackendException("read",
-                new IOException("Input/output error"), Kind.READ_ERROR).kind());
-        assertEquals(Kind.NOT_READY, FileBackend.toBackendException("read",
-                new ClosedChannelException(), Kind.READ_ERROR).kind());
     }
 
     @Test

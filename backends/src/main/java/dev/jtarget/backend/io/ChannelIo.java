@@ -1,0 +1,157 @@
+package dev.jtarget.backend.io;
+
+import dev.jtarget.backend.BackendException;
+import dev.jtarget.backend.BackendException.Kind;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+
+/**
+ * What the file and device backends share: a {@link FileChannel} driven with positional calls (pread/pwrite, safe
+ * concurrently) from a fixed pool of daemon I/O threads, futures that fail with the {@link BackendException} itself,
+ * and fdatasync with a sticky failure.
+ */
+public final class ChannelIo {
+    private final FileChannel channel;
+    private final ThreadPoolExecutor io;
+    private final String description;
+    private final Predicate<Throwable> outOfSpace;
+    /**
+     * The first failed fdatasync. Linux reports a writeback error to fsync only once and may drop the dirty pages, so
+     * a later fsync can succeed although earlier writes were lost; every later flush therefore fails too.
+     */
+    private volatile IOException flushFailure;
+
+    /**
+     * @param threadPrefix names the I/O threads {@code <threadPrefix>-N}
+     * @param description  how errors name the backend, e.g. {@code file /data/disk0.img}
+     * @param outOfSpace   recognises the backend's own ENOSPC signals (an errno from a native call, say)
+     */
+    public ChannelIo(FileChannel channel, String threadPrefix, int threads, String description,
+                     Predicate<Throwable> outOfSpace) {
+        this.channel = channel;
+        this.description = description;
+        this.outOfSpace = outOfSpace;
+        AtomicInteger counter = new AtomicInteger();
+        // Daemon threads: a backend someone forgot to close must not keep the JVM alive.
+        this.io = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
+                task -> {
+                    Thread thread = new Thread(task, threadPrefix + "-" + counter.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+    }
+
+    public FileChannel channel() {
+        return channel;
+    }
+
+    /** Work on the I/O threads. */
+    @FunctionalInterface
+    public interface IoTask {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code task} on an I/O thread; a failure becomes a BackendException of {@code failureKind} or NO_SPACE. */
+    public CompletableFuture<Void> submit(String operation, Kind failureKind, IoTask task) {
+        // Completed by hand rather than with runAsync, so a failed future carries the BackendException itself and
+        // not a CompletionException around it, exactly like the backends that fail synchronously.
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        try {
+            io.execute(() -> {
+                try {
+                    task.run();
+                    result.complete(null);
+                } catch (Throwable t) {
+                    result.completeExceptionally(
+                            classify(operation + " on " + description, t, failureKind, outOfSpace));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(
+                    new BackendException(Kind.NOT_READY, operation + " refused: " + description + " is closed", e));
+        }
+        return result;
+    }
+
+    /** Classifies an I/O failure for the SCSI layer; {@code ioKind} is the medium error of the operation. */
+    static BackendException classify(String context, Throwable failure, Kind ioKind,
+                                     Predicate<Throwable> outOfSpace) {
+        if (failure instanceof BackendException backendException) {
+            return backendException;
+        }
+        if (failure instanceof ClosedChannelException) {
+            return new BackendException(Kind.NOT_READY, context + ": backend closed", failure);
+        }
+        if (isOutOfSpace(failure, outOfSpace)) {
+            return new BackendException(Kind.NO_SPACE, context + ": " + failure.getMessage(), failure);
+        }
+        return new BackendException(ioKind, context + ": " + failure, failure);
+    }
+
+    /** ENOSPC or EDQUOT; the JDK gives no errno for its own calls, only strerror text. */
+    private static boolean isOutOfSpace(Throwable failure, Predicate<Throwable> outOfSpace) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (outOfSpace.test(t)) {
+                return true;
+            }
+            String message = t.getMessage();
+            if (message != null && (message.contains("No space left") || message.contains("Disk quota exceeded"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Writes the buffers back to back from {@code offset}, looping over short writes. */
+    public void writeFully(long offset, ByteBuffer[] sources) throws IOException {
+        long position = offset;
+        for (ByteBuffer source : sources) {
+            while (source.hasRemaining()) {
+                position += channel.write(source, position);
+            }
+        }
+    }
+
+    /** fdatasync; once one has failed, every later one fails too (see {@link #flushFailure}). */
+    public void force() throws IOException {
+        IOException earlier = flushFailure;
+        if (earlier != null) {
+            throw new IOException("an earlier flush of " + description
+                    + " failed, so data written before it may be lost", earlier);
+        }
+        try {
+            channel.force(false); // fdatasync: the data plus the metadata needed to read it back
+        } catch (ClosedChannelException closedChannel) {
+            throw closedChannel;
+        } catch (IOException e) {
+            flushFailure = e;
+            throw e;
+        }
+    }
+
+    /**
+     * Lets queued requests finish, waiting at most {@code grace}, then closes the channel. Never interrupts the I/O
+     * threads: an interrupt inside a FileChannel operation closes the whole channel. Returns whether all I/O finished.
+     */
+    public boolean shutdown(Duration grace) throws IOException {
+        io.shutdown();
+        boolean drained = false;
+        try {
+            drained = io.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        channel.close(); // requests still running fail with AsynchronousCloseException, reported as NOT_READY
+        return drained;
+    }
+}
