@@ -5,7 +5,6 @@ import dev.jtarget.iscsi.login.SessionParameters;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,10 +97,6 @@ public final class SessionRegistry {
         byTsih.remove(tsih);
         byIdentity.remove(entry.identity, tsih);
         return true;
-    }
-
-    synchronized java.util.List<IscsiConnection> connections() {
-        return byTsih.values().stream().map(Entry::connection).filter(Objects::nonNull).toList();
     }
 
     synchronized int size() {

@@ -13,15 +13,12 @@ import io.netty.buffer.Unpooled;
 final class TargetPdus {
     /** Data-In and SCSI Response flag bits (RFC 7143 §11.4.1, §11.7.1). */
     static final int FLAG_FINAL = 0x80;
-    static final int FLAG_ACKNOWLEDGE = 0x40;
-    static final int FLAG_BIDI_OVERFLOW = 0x10;
     static final int FLAG_OVERFLOW = 0x04;
     static final int FLAG_UNDERFLOW = 0x02;
     static final int FLAG_STATUS = 0x01;
 
     /** Reject reasons, RFC 7143 §11.17.1. */
     static final int REJECT_DATA_DIGEST_ERROR = 0x02;
-    static final int REJECT_SNACK_REJECT = 0x03;
     static final int REJECT_PROTOCOL_ERROR = 0x04;
     static final int REJECT_COMMAND_NOT_SUPPORTED = 0x05;
     static final int REJECT_IMMEDIATE_COMMAND = 0x06;
