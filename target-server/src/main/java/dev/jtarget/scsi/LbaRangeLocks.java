@@ -1,8 +1,6 @@
 package dev.jtarget.scsi;
 
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -37,14 +35,18 @@ final class LbaRangeLocks {
         }
     }
 
-    private final List<Lease> queue = new LinkedList<>(); // granted and waiting, in arrival order
+    /**
+     * Granted and waiting leases in arrival order. A plain list scanned without iterators or streams: it holds at most
+     * the commands in flight on the unit, and this runs twice for every write.
+     */
+    private final ArrayList<Lease> queue = new ArrayList<>();
 
     /** Locks blocks {@code [lba, lba + blocks)}; the future completes when the lock is held. */
     CompletableFuture<Lease> acquire(long lba, long blocks) {
         Lease lease = new Lease(lba, lba + blocks);
         boolean grantNow;
         synchronized (this) {
-            grantNow = queue.stream().noneMatch(lease::overlaps);
+            grantNow = !overlapsAnyBefore(lease, queue.size());
             lease.waiting = !grantNow;
             queue.add(lease);
         }
@@ -55,23 +57,41 @@ final class LbaRangeLocks {
     }
 
     private void release(Lease lease) {
-        List<Lease> nowGranted = new ArrayList<>();
+        List<Lease> nowGranted = null;
         synchronized (this) {
-            if (!queue.remove(lease)) {
+            int index = queue.indexOf(lease);
+            if (index < 0) {
                 return;
             }
-            List<Lease> ahead = new ArrayList<>();
-            for (Iterator<Lease> it = queue.iterator(); it.hasNext(); ) {
-                Lease candidate = it.next();
-                if (candidate.waiting && ahead.stream().noneMatch(candidate::overlaps)) {
+            queue.remove(index);
+            // Only leases behind the released one can have been waiting for it.
+            for (int i = index; i < queue.size(); i++) {
+                Lease candidate = queue.get(i);
+                if (candidate.waiting && !overlapsAnyBefore(candidate, i)) {
                     candidate.waiting = false;
+                    if (nowGranted == null) {
+                        nowGranted = new ArrayList<>(2);
+                    }
                     nowGranted.add(candidate);
                 }
-                ahead.add(candidate);
             }
         }
         // Completing outside the lock: the new holders run their I/O on this thread.
-        nowGranted.forEach(granted -> granted.granted.complete(granted));
+        if (nowGranted != null) {
+            for (Lease granted : nowGranted) {
+                granted.granted.complete(granted);
+            }
+        }
+    }
+
+    /** Whether any of the first {@code count} leases in the queue (granted or waiting) overlaps {@code lease}. */
+    private boolean overlapsAnyBefore(Lease lease, int count) {
+        for (int i = 0; i < count; i++) {
+            if (queue.get(i).overlaps(lease)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Number of locks held or waited for, for tests. */

@@ -73,6 +73,13 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
     private TaskManagementFunctions taskManagement;
     private int statSn;
     private boolean flushPending;
+    /**
+     * Inside a batch of PDUs read from the socket: answers completed meanwhile are flushed once, by
+     * channelReadComplete, so a full queue of small commands costs one send() rather than one per answer.
+     */
+    private boolean readInProgress;
+    /** A flush task is queued on the event loop for answers completed by other threads; see {@link #flushSoon()}. */
+    private boolean flushScheduled;
 
     private long lastReceiveNanos;
     private boolean pingedSinceLastReceive;
@@ -157,6 +164,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        readInProgress = true;
         lastReceiveNanos = now();
         pingedSinceLastReceive = false;
         if (phase == Phase.CLOSED) {
@@ -181,6 +189,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        readInProgress = false;
         flushIfPending();
         ctx.fireChannelReadComplete();
     }
@@ -537,10 +546,25 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         flushPending = true;
     }
 
+    /** Pushes queued PDUs to the socket, unless a read batch is under way whose end will do it. */
     void flushIfPending() {
-        if (flushPending) {
+        if (flushPending && !readInProgress) {
             flushPending = false;
             channel.flush();
+        }
+    }
+
+    /**
+     * For answers completed on another thread and handed to the event loop: one flush task serves every answer
+     * queued before it runs, instead of a send() each.
+     */
+    void flushSoon() {
+        if (!flushScheduled) {
+            flushScheduled = true;
+            channel.eventLoop().execute(() -> {
+                flushScheduled = false;
+                flushIfPending();
+            });
         }
     }
 

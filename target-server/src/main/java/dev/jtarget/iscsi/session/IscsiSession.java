@@ -4,8 +4,8 @@ import dev.jtarget.config.TargetConfig;
 import dev.jtarget.iscsi.login.SessionParameters;
 import dev.jtarget.scsi.ItNexus;
 import dev.jtarget.scsi.ScsiTargetDevice;
-import java.util.HashMap;
-import java.util.Map;
+import io.netty.util.collection.IntObjectHashMap;
+import io.netty.util.collection.IntObjectMap;
 
 /**
  * One iSCSI session as seen by its connection: negotiated parameters, command numbering and the task table. We
@@ -24,7 +24,8 @@ final class IscsiSession {
     final ScsiTargetDevice device;
     final ItNexus nexus;
     final CommandWindow window;
-    final Map<Integer, ScsiTask> tasks = new HashMap<>();
+    /** By Initiator Task Tag; a primitive-keyed map, as it is touched twice for every command. */
+    final IntObjectMap<ScsiTask> tasks = new IntObjectHashMap<>();
     final IscsiConnection connection;
     private int nextTargetTransferTag = 1;
 

@@ -251,7 +251,7 @@ final class ScsiCommandFlow {
             } else {
                 eventLoop.execute(() -> {
                     finish(task, response, failure);
-                    connection.flushIfPending();
+                    connection.flushSoon();
                 });
             }
         });

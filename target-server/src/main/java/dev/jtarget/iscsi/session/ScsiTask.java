@@ -40,7 +40,7 @@ final class ScsiTask {
      * offset order only when the data is complete; the flow has checked that they never overlap.
      */
     private final TreeMap<Integer, ByteBuf> pieces;
-    private CompositeByteBuf dataOut;
+    private ByteBuf dataOut;
     private int received;
 
     // Unsolicited data (RFC 7143 §4.2.5.2): up to FirstBurstLength, DataSN from 0, ends with the F bit.
@@ -107,11 +107,17 @@ final class ScsiTask {
 
     /** All payload in offset order, as one buffer without copying. Owned by the task until {@link #finished()}. */
     ByteBuf assembleDataOut() {
-        dataOut = allocator.compositeBuffer(Math.max(2, pieces.size()));
+        if (pieces.size() == 1) {
+            // The common small write (all of it immediate data) needs no composite around its one piece.
+            dataOut = pieces.pollFirstEntry().getValue();
+            return dataOut;
+        }
+        CompositeByteBuf composite = allocator.compositeBuffer(Math.max(2, pieces.size()));
         for (Map.Entry<Integer, ByteBuf> piece : pieces.entrySet()) {
-            dataOut.addComponent(true, piece.getValue());
+            composite.addComponent(true, piece.getValue());
         }
         pieces.clear();
+        dataOut = composite;
         return dataOut;
     }
 
