@@ -29,12 +29,18 @@ public sealed interface BackendConfig {
     }
 
     /**
-     * A {@code <delay write=".." read=".."/>} after the backend element: the backend with fixed latencies in front,
-     * a test and benchmark aid like dm-delay.
+     * A {@code <delay write=".." read=".." queue-depth=".."/>} after the backend element: the backend with fixed
+     * latencies in front, a test and benchmark aid like dm-delay.
+     *
+     * @param queueDepth how many requests the simulated device works on at once; 0 for no limit
      */
-    record Delayed(BackendConfig backend, Duration writeDelay, Duration readDelay) implements BackendConfig {
+    record Delayed(BackendConfig backend, Duration writeDelay, Duration readDelay, int queueDepth)
+            implements BackendConfig {
         public Delayed {
             Objects.requireNonNull(backend, "backend");
+            if (queueDepth < 0) {
+                throw new IllegalArgumentException("queue depth " + queueDepth + " is negative");
+            }
             if (backend instanceof Delayed) {
                 throw new IllegalArgumentException("a backend is delayed once, not twice");
             }

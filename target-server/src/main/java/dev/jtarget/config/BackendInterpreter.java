@@ -37,7 +37,8 @@ final class BackendInterpreter {
         }
         Duration write = Durations.parse(delay.get().attribute("write"));
         Duration read = Durations.parse(delay.get().attribute("read"));
-        return backend.map(b -> new BackendConfig.Delayed(b, write, read));
+        int queueDepth = Integer.parseInt(delay.get().attribute("queue-depth"));
+        return backend.map(b -> new BackendConfig.Delayed(b, write, read, queueDepth));
     }
 
     private Optional<BackendConfig> backend(ConfigElement element, int blockSize) {

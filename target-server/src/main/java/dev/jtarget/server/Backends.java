@@ -40,7 +40,7 @@ final class Backends {
             case BackendConfig.Nbd nbd -> NbdBackend.connect(nbd.uri(),
                     NbdClientOptions.defaults().withUnavailableTimeout(nbd.timeout()));
             case BackendConfig.Delayed delayed -> new DelayedBackend(open(delayed.backend(), lun, baseDir),
-                    delayed.writeDelay(), delayed.readDelay());
+                    delayed.writeDelay(), delayed.readDelay(), delayed.queueDepth());
         };
     }
 }

@@ -109,8 +109,16 @@ class BackendAndPeerConfigTest {
     @Test
     void delayWrapsTheBackendBeforeIt() throws ConfigException {
         assertEquals(new BackendConfig.Delayed(new BackendConfig.Memory(1L << 20), Duration.ofMillis(2),
-                        Duration.ZERO),
+                        Duration.ZERO, 0),
                 backendOf("    <lun id=\"0\"><memory size=\"1M\"/><delay write=\"2ms\"/></lun>\n"));
+    }
+
+    @Test
+    void delayCanLimitHowManyRequestsTheSimulatedDeviceWorksOnAtOnce() throws ConfigException {
+        assertEquals(new BackendConfig.Delayed(new BackendConfig.Memory(1L << 20), Duration.ofMillis(2),
+                        Duration.ofMillis(1), 1),
+                backendOf("    <lun id=\"0\"><memory size=\"1M\"/><delay write=\"2ms\" read=\"1ms\""
+                        + " queue-depth=\"1\"/></lun>\n"));
     }
 
     @Test

@@ -5,6 +5,8 @@ import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BlockBackend;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +24,10 @@ import java.util.function.Supplier;
  * backend, so no thread is blocked however many requests are delayed. Reads take the read delay; writes, write-zeroes,
  * discards and flushes take the write delay. Completions run on the timer thread or the wrapped backend's threads.
  *
+ * <p>By default any number of requests wait out their delays at once, as under dm-delay: the device has a latency but
+ * unlimited parallelism. A queue depth models a device that works on only so many requests at a time (1: a single
+ * disk arm or a peer behind one connection); the others queue in arrival order and their wait adds to their latency.
+ *
  * <p>The wrapped backend belongs to this one: {@link #close()} closes it.
  */
 public final class DelayedBackend implements BlockBackend {
@@ -32,11 +38,27 @@ public final class DelayedBackend implements BlockBackend {
     private final BlockBackend delegate;
     private final Duration writeDelay;
     private final Duration readDelay;
+    /** How many requests the simulated device works on at once; 0 for no limit. */
+    private final int queueDepth;
     private final ScheduledThreadPoolExecutor timer;
+    /** Requests admitted to the simulated device and not yet complete. Guarded by {@code this}. */
+    private int busy;
+    /** Requests waiting for the simulated device, in arrival order. Guarded by {@code this}. */
+    private final Deque<Runnable> queued = new ArrayDeque<>();
     /** Requests still waiting for their delay, failed on close so that no caller waits forever. */
     private final Set<CompletableFuture<Void>> waiting = ConcurrentHashMap.newKeySet();
 
+    /** Delays every request with no limit on how many are delayed at once, like dm-delay. */
     public DelayedBackend(BlockBackend delegate, Duration writeDelay, Duration readDelay) {
+        this(delegate, writeDelay, readDelay, 0);
+    }
+
+    /** @param queueDepth how many requests are worked on at once (each for its delay plus the wrapped backend's time); 0 for no limit */
+    public DelayedBackend(BlockBackend delegate, Duration writeDelay, Duration readDelay, int queueDepth) {
+        if (queueDepth < 0) {
+            throw new IllegalArgumentException("queue depth " + queueDepth + " is negative");
+        }
+        this.queueDepth = queueDepth;
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         this.writeDelay = requireNonNegative(writeDelay, "write delay");
         this.readDelay = requireNonNegative(readDelay, "read delay");
@@ -98,11 +120,55 @@ public final class DelayedBackend implements BlockBackend {
     }
 
     private CompletableFuture<Void> after(Duration delay, Supplier<CompletableFuture<Void>> request) {
-        if (delay.isZero()) {
+        if (delay.isZero() && queueDepth == 0) {
             return request.get();
+        }
+        if (timer.isShutdown()) {
+            return CompletableFuture.failedFuture(closedException(null));
         }
         CompletableFuture<Void> result = new CompletableFuture<>();
         waiting.add(result);
+        if (queueDepth == 0) {
+            schedule(delay, request, result);
+            return result;
+        }
+        Runnable start = () -> {
+            result.whenComplete((ignored, failure) -> leaveDevice()); // only admitted requests hand a slot on
+            schedule(delay, request, result);
+        };
+        boolean admitted;
+        synchronized (this) {
+            admitted = busy < queueDepth;
+            if (admitted) {
+                busy++;
+            } else {
+                queued.add(start);
+            }
+        }
+        if (admitted) {
+            start.run();
+        }
+        return result;
+    }
+
+    /** A request is done with the simulated device: the next queued one takes its place. */
+    private void leaveDevice() {
+        Runnable next;
+        synchronized (this) {
+            next = queued.poll();
+            if (next == null) {
+                busy--;
+            }
+        }
+        if (next != null) {
+            next.run();
+        }
+    }
+
+    private void schedule(Duration delay, Supplier<CompletableFuture<Void>> request, CompletableFuture<Void> result) {
+        if (result.isDone()) {
+            return; // failed by close() while it queued
+        }
         try {
             timer.schedule(() -> {
                 waiting.remove(result);
@@ -112,7 +178,6 @@ public final class DelayedBackend implements BlockBackend {
             waiting.remove(result);
             result.completeExceptionally(closedException(e));
         }
-        return result;
     }
 
     private static void relay(Supplier<CompletableFuture<Void>> request, CompletableFuture<Void> result) {
@@ -156,6 +221,6 @@ public final class DelayedBackend implements BlockBackend {
     @Override
     public String describe() {
         return delegate.describe() + " delayed (write " + writeDelay.toMillis() + " ms, read " + readDelay.toMillis()
-                + " ms)";
+                + " ms" + (queueDepth == 0 ? "" : ", queue depth " + queueDepth) + ")";
     }
 }

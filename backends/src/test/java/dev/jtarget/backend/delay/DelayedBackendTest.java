@@ -46,6 +46,37 @@ class DelayedBackendTest {
     }
 
     @Test
+    void aQueueDepthOfOneWorksOnOneRequestAtATime() throws Exception {
+        try (DelayedBackend backend = new DelayedBackend(new MemoryBackend(1 << 20, BLOCK),
+                Duration.ofMillis(100), Duration.ZERO, 1)) {
+            long start = System.nanoTime();
+            CompletableFuture<Void> first = backend.write(0, new ByteBuffer[] {ByteBuffer.allocate(BLOCK)}, false);
+            CompletableFuture<Void> second = backend.write(BLOCK, new ByteBuffer[] {ByteBuffer.allocate(BLOCK)}, false);
+            CompletableFuture<Void> third = backend.read(0, ByteBuffer.allocate(BLOCK));
+            await(first);
+            assertFalse(second.isDone(), "the second write waits for the first to leave the device");
+            await(CompletableFuture.allOf(second, third));
+            long elapsed = System.nanoTime() - start;
+            assertTrue(elapsed >= Duration.ofMillis(200).toNanos(), "two 100 ms writes in a row took "
+                    + elapsed / 1_000_000 + " ms");
+        }
+    }
+
+    @Test
+    void closeFailsRequestsQueuedForTheDevice() {
+        DelayedBackend backend = new DelayedBackend(new MemoryBackend(1 << 20, BLOCK),
+                Duration.ofSeconds(30), Duration.ofSeconds(30), 1);
+        CompletableFuture<Void> working = backend.read(0, ByteBuffer.allocate(BLOCK));
+        CompletableFuture<Void> queued = backend.read(BLOCK, ByteBuffer.allocate(BLOCK));
+
+        backend.close();
+
+        assertFailsWith(Kind.NOT_READY, working);
+        assertFailsWith(Kind.NOT_READY, queued);
+        assertFailsWith(Kind.NOT_READY, backend.flush());
+    }
+
+    @Test
     void closeFailsRequestsStillWaitingAsNotReady() {
         DelayedBackend backend = new DelayedBackend(new MemoryBackend(1 << 20, BLOCK),
                 Duration.ofSeconds(30), Duration.ofSeconds(30));
