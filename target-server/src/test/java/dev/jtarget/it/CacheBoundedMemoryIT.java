@@ -30,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  * written — a per-write leak of heap or direct memory — would exceed it many times over, or end the server with an
  * OutOfMemoryError, which the test also catches.
  */
- */
 @Tag("integration")
 class CacheBoundedMemoryIT {
     private static final long MIB = 1 << 20;
