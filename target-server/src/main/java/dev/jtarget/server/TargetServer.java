@@ -1,5 +1,6 @@
 package dev.jtarget.server;
 
+import dev.jtarget.cache.CacheStatistics;
 import dev.jtarget.cache.WriteBackCache;
 import dev.jtarget.config.LunConfig;
 import dev.jtarget.config.PortalConfig;
@@ -187,6 +188,14 @@ public final class TargetServer implements AutoCloseable {
                 throw new java.io.IOException("cannot listen on " + portal + ": " + e.getMessage(), e);
             }
         }
+    }
+
+    /** The write-back cache's statistics: cache-wide first, then one per LUN (for the status command and tests). */
+    public List<CacheStatistics> cacheStatistics() {
+        List<CacheStatistics> all = new ArrayList<>();
+        all.add(cache.statistics());
+        all.addAll(cache.lunStatistics());
+        return all;
     }
 
     /** The addresses actually bound (useful when a portal asked for port 0). */
