@@ -71,8 +71,10 @@ class CacheBoundedMemoryIT {
         } finally {
             rss.stop();
         }
-        writeReport(report, rss, copy.elapsed());
+        Tools.Result status = server.status();
+        writeReport(report, rss, copy.elapsed(), status.output());
         server.assertSucceeded(copy);
+        server.assertSucceeded(status);
         assertTrue(server.isAlive(), "the server died while 2 GiB went through it:\n" + server.logTail(40));
         assertTrue(rss.peakBytes() <= RSS_BOUND, String.format(Locale.ROOT,
                 "resident memory peaked at %d MiB, above the %d MiB arena + %d MiB fixed overhead (%s)",
@@ -84,10 +86,11 @@ class CacheBoundedMemoryIT {
         assertTrue(compare.output().contains("Images are identical"), compare.describe());
     }
 
-    private static void writeReport(Path report, ResidentMemory rss, Duration copyTime) {
+    private static void writeReport(Path report, ResidentMemory rss, Duration copyTime, String status) {
         String text = String.format(Locale.ROOT, "copy of 2 GiB: %.1f s%nRSS at start %d MiB, peak %d MiB, bound %d MiB"
-                        + "%nsamples (MiB, one per second):%n%s%n", copyTime.toMillis() / 1000.0,
-                rss.startBytes() / MIB, rss.peakBytes() / MIB, RSS_BOUND / MIB, rss.perSecondMib());
+                        + "%nsamples (MiB, one per second):%n%s%njtarget status after the copy:%n%s",
+                copyTime.toMillis() / 1000.0, rss.startBytes() / MIB, rss.peakBytes() / MIB, RSS_BOUND / MIB,
+                rss.perSecondMib(), status);
         try {
             Files.writeString(report, text, StandardCharsets.UTF_8);
         } catch (IOException e) {

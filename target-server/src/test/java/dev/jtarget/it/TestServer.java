@@ -85,6 +85,13 @@ final class TestServer implements TargetUnderTest {
         return lunId;
     }
 
+    /** Runs {@code jtarget status} against this server, as a user would from another shell. */
+    Tools.Result status() {
+        return Tools.command(java(), "-cp", System.getProperty("java.class.path"), "--enable-native-access=ALL-UNNAMED",
+                "-Dlogback.configurationFile=logback.xml", "dev.jtarget.server.Main", "status", "--config",
+                config.toString()).timeout(STARTUP_TIMEOUT).run();
+    }
+
     /** The server's process id, for reading its memory use from {@code /proc}. */
     long pid() {
         return process.pid();
@@ -134,8 +141,7 @@ final class TestServer implements TargetUnderTest {
     }
 
     private void launch() {
-        String java = ProcessHandle.current().info().command()
-                .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs this JVM"));
+        String java = java();
         // The test classpath also holds logback-test.xml, which Logback would prefer; the server must log as it does
         // for a user (INFO to the console, captured here), so the shipped logback.xml is named explicitly.
         List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
@@ -153,6 +159,12 @@ final class TestServer implements TargetUnderTest {
             throw new UncheckedIOException("cannot start " + command, e);
         }
         awaitListening();
+    }
+
+    /** The java binary running this JVM, for the server's. */
+    private static String java() {
+        return ProcessHandle.current().info().command()
+                .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs this JVM"));
     }
 
     /** Polls the portal until it accepts a TCP connection; fails with the server's output if it exits or is late. */
