@@ -80,8 +80,13 @@ final class AdminEndpoint implements AutoCloseable {
                     .childOption(ChannelOption.AUTO_READ, false)
                     .childHandler(new ReportHandler(header, statistics))
                     .bind(Transport.domainSocketAddress(socket)).sync().channel();
-            // The report is read-only, but it is the server's business: owner only (connecting needs write access).
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            try {
+                // The report is read-only, but it is the server's business: owner only (connecting needs write access).
+                Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+            } catch (IOException | RuntimeException e) {
+                listener.close().awaitUninterruptibly();
+                throw e;
+            }
             log.info("status endpoint on {} (jtarget status)", socket);
             return new AdminEndpoint(socket, listener);
         } catch (Exception e) {
