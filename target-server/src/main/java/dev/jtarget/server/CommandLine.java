@@ -7,14 +7,15 @@ import java.util.Optional;
 /**
  * The parsed arguments of {@code jtarget}: a command and what it works on.
  *
- * @param config the configuration file of {@code serve} and {@code check-config}; unused by the other commands
+ * @param config the configuration file of {@code serve}, {@code check-config} and {@code status} (which finds the
+ *               server started on it); unused by the other commands
  * @param peer   the NBD peer server {@code peer} runs; empty for the other commands
  */
 record CommandLine(Command command, Path config, Optional<PeerConfig> peer) {
 
     static final Path DEFAULT_CONFIG = Path.of("conf", "jtarget.xml");
 
-    enum Command { SERVE, CHECK_CONFIG, PEER, HELP }
+    enum Command { SERVE, CHECK_CONFIG, STATUS, PEER, HELP }
 
     CommandLine(Command command, Path config) {
         this(command, config, Optional.empty());
@@ -34,6 +35,7 @@ record CommandLine(Command command, Path config, Optional<PeerConfig> peer) {
         Command command = switch (args[0]) {
             case "serve" -> Command.SERVE;
             case "check-config" -> Command.CHECK_CONFIG;
+            case "status" -> Command.STATUS;
             case "peer" -> Command.PEER;
             case "help", "-h", "--help" -> Command.HELP;
             case "test" -> throw new UsageException("'test' is a command of the ./jtarget launcher script, not of the jar");
@@ -47,7 +49,7 @@ record CommandLine(Command command, Path config, Optional<PeerConfig> peer) {
         return switch (command) {
             case HELP -> new CommandLine(Command.HELP, DEFAULT_CONFIG);
             case PEER -> new CommandLine(Command.PEER, DEFAULT_CONFIG, Optional.of(PeerArguments.parse(args)));
-            case SERVE, CHECK_CONFIG -> new CommandLine(command, config(command, args));
+            case SERVE, CHECK_CONFIG, STATUS -> new CommandLine(command, config(command, args));
         };
     }
 

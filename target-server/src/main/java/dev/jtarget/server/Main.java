@@ -10,15 +10,20 @@ import dev.jtarget.config.PeerConfig;
 import dev.jtarget.config.PortalConfig;
 import dev.jtarget.config.ServerConfig;
 import dev.jtarget.config.TargetConfig;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The {@code jtarget} command line: {@code serve}, {@code check-config}, {@code peer} and {@code --help}. */
+/**
+ * The {@code jtarget} command line: {@code serve}, {@code check-config}, {@code status}, {@code peer} and
+ * {@code --help}.
+ */
 public final class Main {
 
     static final int EXIT_OK = 0;
@@ -32,6 +37,9 @@ public final class Main {
               serve [--config FILE]        run the iSCSI target server in the foreground until SIGTERM
                                            or Ctrl-C (default FILE: conf/jtarget.xml)
               check-config --config FILE   validate a configuration file without starting anything
+              status [--config FILE]       print the write-back cache statistics of the server running
+                                           on FILE (default conf/jtarget.xml): arena use, dirty bytes,
+                                           flush rate, absorbed overwrites, throttled writers, errors
               peer --export NAME=PATH[,size=SIZE][,ro] ... [--listen ADDRESS:PORT]
                                            run only the NBD peer server in the foreground until SIGTERM:
                                            serve each file or block device PATH as export NAME (a file
@@ -46,6 +54,8 @@ public final class Main {
             """;
 
     private static final Logger log = LoggerFactory.getLogger(Main.class);
+    /** The server answers after {@link AdminEndpoint#RATE_WINDOW}; a busy server gets some seconds more. */
+    private static final Duration STATUS_TIMEOUT = Duration.ofSeconds(10);
 
     private Main() {
     }
@@ -71,6 +81,7 @@ public final class Main {
             }
             case CHECK_CONFIG -> checkConfig(commandLine.config(), out, err);
             case SERVE -> serve(commandLine.config(), err);
+            case STATUS -> status(commandLine.config(), out, err);
             case PEER -> peer(commandLine.peer().orElseThrow());
         };
     }
@@ -83,6 +94,19 @@ public final class Main {
             return EXIT_OK;
         } catch (ConfigException e) {
             printProblems(file, e.problems(), err);
+            return EXIT_FAILURE;
+        }
+    }
+
+    /** Asks the server started on {@code file} for its status over the admin socket in its state directory. */
+    private static int status(Path file, PrintStream out, PrintStream err) {
+        Path socket = AdminEndpoint.socketPath(TargetServer.stateDirectory(file, Path.of("").toAbsolutePath()));
+        try {
+            out.print(AdminEndpoint.query(socket, STATUS_TIMEOUT));
+            return EXIT_OK;
+        } catch (IOException e) {
+            err.println("jtarget: no status from " + socket + " (is 'jtarget serve --config " + file
+                    + "' running?): " + e.getMessage());
             return EXIT_FAILURE;
         }
     }

@@ -1,5 +1,6 @@
 package dev.jtarget.server;
 
+import dev.jtarget.cache.CacheStatistics;
 import dev.jtarget.cache.WriteBackCache;
 import dev.jtarget.config.LunConfig;
 import dev.jtarget.config.PortalConfig;
@@ -55,6 +56,8 @@ public final class TargetServer implements AutoCloseable {
     private final ChannelGroup channels = new DefaultChannelGroup("jtarget", GlobalEventExecutor.INSTANCE);
     private final List<Channel> listeners = new ArrayList<>();
     private final CountDownLatch closed = new CountDownLatch(1);
+    private final long startedAtNanos = System.nanoTime();
+    private volatile AdminEndpoint admin;
     private volatile boolean closing;
 
     private TargetServer(Map<String, ScsiTargetDevice> devices, WriteBackCache cache, EventLoopGroup bossGroup,
@@ -99,6 +102,8 @@ public final class TargetServer implements AutoCloseable {
         TargetServer server = new TargetServer(devices, cache, boss, io);
         try {
             server.listen(config.portals(), context);
+            server.admin = AdminEndpoint.open(AdminEndpoint.socketPath(stateDirectory(config)), boss, io,
+                    server::statusHeader, server::cacheStatistics);
         } catch (Exception e) {
             server.close();
             throw e;
@@ -150,8 +155,13 @@ public final class TargetServer implements AutoCloseable {
      * directory next to the configuration file, so one config and its state move together.
      */
     private static Path stateDirectory(ServerConfig config) {
-        Path parent = config.source().toAbsolutePath().getParent();
-        return (parent == null ? config.baseDir() : parent).resolve("state");
+        return stateDirectory(config.source(), config.baseDir());
+    }
+
+    /** The state directory of a server started on configuration file {@code source} (also for {@code status}). */
+    static Path stateDirectory(Path source, Path baseDir) {
+        Path parent = source.toAbsolutePath().getParent();
+        return (parent == null ? baseDir : parent).resolve("state");
     }
 
     private void listen(List<PortalConfig> portals, ServerContext context) throws Exception {
@@ -189,6 +199,22 @@ public final class TargetServer implements AutoCloseable {
         }
     }
 
+    /** The write-back cache's statistics: cache-wide first, then one per LUN (for the status command and tests). */
+    public List<CacheStatistics> cacheStatistics() {
+        List<CacheStatistics> all = new ArrayList<>();
+        all.add(cache.statistics());
+        all.addAll(cache.lunStatistics());
+        return all;
+    }
+
+    private String statusHeader() {
+        long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - startedAtNanos);
+        return String.format(Locale.ROOT, "jtarget: up %d:%02d:%02d, %d target(s) on %s (%s transport)",
+                seconds / 3600, seconds / 60 % 60, seconds % 60, devices.size(), boundAddresses().stream()
+                        .map(address -> address.getAddress().getHostAddress() + ":" + address.getPort()).toList(),
+                Transport.name());
+    }
+
     /** The addresses actually bound (useful when a portal asked for port 0). */
     public List<InetSocketAddress> boundAddresses() {
         return listeners.stream().map(c -> (InetSocketAddress) c.localAddress()).toList();
@@ -205,6 +231,9 @@ public final class TargetServer implements AutoCloseable {
         }
         try {
             log.info("shutting down: no new connections");
+            if (admin != null) {
+                admin.close();
+            }
             for (Channel listener : listeners) {
                 listener.close().awaitUninterruptibly();
             }

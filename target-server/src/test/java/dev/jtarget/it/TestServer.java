@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -25,12 +26,14 @@ final class TestServer implements TargetUnderTest {
     private final Path config;
     private final Path log;
     private final int port;
+    private final List<String> jvmOptions;
     private Process process;
 
-    private TestServer(Path config, Path log, int port) {
+    private TestServer(Path config, Path log, int port, List<String> jvmOptions) {
         this.config = config;
         this.log = log;
         this.port = port;
+        this.jvmOptions = List.copyOf(jvmOptions);
     }
 
     /**
@@ -47,6 +50,11 @@ final class TestServer implements TargetUnderTest {
      * {@code host:port}; for tests that need settings {@link ConfigXml} does not write (cache size, write-cache off).
      */
     static TestServer start(String runName, Function<String, String> configForPortal) {
+        return start(runName, configForPortal, List.of());
+    }
+
+    /** Like {@link #start(String, Function)}, with extra JVM options for the server (a heap limit, a collector). */
+    static TestServer start(String runName, Function<String, String> configForPortal, List<String> jvmOptions) {
         Path outputDir = ItPaths.outputDir(runName);
         int port = Loopback.freePort();
         Path config = outputDir.resolve("jtarget.xml");
@@ -57,7 +65,7 @@ final class TestServer implements TargetUnderTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        TestServer server = new TestServer(config, outputDir.resolve("server.log"), port);
+        TestServer server = new TestServer(config, outputDir.resolve("server.log"), port, jvmOptions);
         server.launch();
         return server;
     }
@@ -75,6 +83,18 @@ final class TestServer implements TargetUnderTest {
     @Override
     public int lunNumber(int lunId) {
         return lunId;
+    }
+
+    /** Runs {@code jtarget status} against this server, as a user would from another shell. */
+    Tools.Result status() {
+        return Tools.command(java(), "-cp", System.getProperty("java.class.path"), "--enable-native-access=ALL-UNNAMED",
+                "-Dlogback.configurationFile=logback.xml", "dev.jtarget.server.Main", "status", "--config",
+                config.toString()).timeout(STARTUP_TIMEOUT).run();
+    }
+
+    /** The server's process id, for reading its memory use from {@code /proc}. */
+    long pid() {
+        return process.pid();
     }
 
     @Override
@@ -121,13 +141,13 @@ final class TestServer implements TargetUnderTest {
     }
 
     private void launch() {
-        String java = ProcessHandle.current().info().command()
-                .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs this JVM"));
+        String java = java();
         // The test classpath also holds logback-test.xml, which Logback would prefer; the server must log as it does
         // for a user (INFO to the console, captured here), so the shipped logback.xml is named explicitly.
-        List<String> command = List.of(java, "-cp", System.getProperty("java.class.path"),
-                "--enable-native-access=ALL-UNNAMED", "-Dlogback.configurationFile=logback.xml",
-                "dev.jtarget.server.Main", "serve", "--config", config.toString());
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "-Dlogback.configurationFile=logback.xml",
+                "dev.jtarget.server.Main", "serve", "--config", config.toString()));
         try {
             Files.writeString(log, "=== " + String.join(" ", command) + "\n", StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -139,6 +159,12 @@ final class TestServer implements TargetUnderTest {
             throw new UncheckedIOException("cannot start " + command, e);
         }
         awaitListening();
+    }
+
+    /** The java binary running this JVM, for the server's. */
+    private static String java() {
+        return ProcessHandle.current().info().command()
+                .orElseThrow(() -> new IllegalStateException("cannot tell which java binary runs this JVM"));
     }
 
     /** Polls the portal until it accepts a TCP connection; fails with the server's output if it exits or is late. */

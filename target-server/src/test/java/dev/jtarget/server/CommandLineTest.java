@@ -21,6 +21,12 @@ class CommandLineTest {
     }
 
     @Test
+    void statusFindsTheServerOfTheShippedConfigOrOfTheOneGiven() throws UsageException {
+        assertEquals(new CommandLine(Command.STATUS, Path.of("conf/jtarget.xml")), CommandLine.parse("status"));
+        assertEquals(new CommandLine(Command.STATUS, Path.of("a.xml")), CommandLine.parse("status", "--config=a.xml"));
+    }
+
+    @Test
     void configAcceptsSeparateAndJoinedValues() throws UsageException {
         assertEquals(new CommandLine(Command.SERVE, Path.of("a.xml")), CommandLine.parse("serve", "--config", "a.xml"));
         assertEquals(new CommandLine(Command.CHECK_CONFIG, Path.of("b.xml")),
