@@ -122,6 +122,16 @@ class WriteAtomicTest {
     }
 
     @Test
+    void reportSupportedOperationCodesShowsDpoFuaAndNoAtomicBoundary() {
+        Reply reply = initiator.read(0, Cdbs.reportSupportedOperationCodes(1, 0x9C, 0, 64), 64);
+        assertGood(reply);
+        byte[] d = reply.data();
+        assertEquals(0x03, d[1] & 0x07, "supported as the standard says");
+        assertArrayEquals(new byte[] {(byte) 0x9C, (byte) 0xF8, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, -1, -1, 0x1F, 0},
+                Arrays.copyOfRange(d, 4, 20));
+    }
+
+    @Test
     void fuaMakesItDurable() {
         RecordingBackend backend = new RecordingBackend();
         Initiator recorded = new Initiator(Luns.target(Luns.lun(0, backend, true, false)), NEXUS_A);
