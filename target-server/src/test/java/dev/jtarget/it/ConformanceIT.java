@@ -20,10 +20,10 @@ import org.junit.jupiter.api.io.TempDir;
  * libiscsi's conformance suite, destructive tests included, against a thin-provisioned file LUN that our server
  * offers on two portals, so the MultipathIO suite runs with one URL per portal. The ReadOnly suite needs a
  * write-protected LUN, which the main run (it writes) cannot use; it runs again on its own against a read-only LUN
- * of the same target, and its verdict replaces the main run's "not write-protected" skip — the two logs are scored
- * as one, later verdicts winning, which is also what {@code ../shared/tools/testcu-score} does with the concatenated
- * log in {@code target/it/conformance/}. The bar: the suite runs to the end, the server survives it, no test fails,
- * and the pass count does not fall below what this target reached (203 on 2026-11-26).
+ * of the same target, and its verdict replaces the main run's "not write-protected" skip
+ * ({@link TestCuScore#withTargetedRun}; {@code ../shared/tools/testcu-score} on the two logs concatenated counts the
+ * same here). The bar: the suite runs to the end, the server survives it, no test fails, and the pass count does not
+ * fall below what this target reached (203 on 2026-11-26).
  */
 @Tag("integration")
 class ConformanceIT {
@@ -55,7 +55,7 @@ class ConformanceIT {
             Tools.Result readOnly = Tools.command("iscsi-test-cu", "-d", "-v", "-t", "ALL.ReadOnly",
                     target.url(DISK, 1).toString()).timeout(READ_ONLY_TIMEOUT).outputTo(readOnlyLog).run();
 
-            TestCuScore score = TestCuScore.of(suite.output() + readOnly.output());
+            TestCuScore score = TestCuScore.of(suite.output()).withTargetedRun(TestCuScore.of(readOnly.output()));
             Files.writeString(output.resolve("score.txt"),
                     score.summary() + "\n" + String.join("\n", score.notPassed()) + "\n", StandardCharsets.UTF_8);
             System.out.println("iscsi-test-cu against " + target.getClass().getSimpleName() + ": " + score.summary()
