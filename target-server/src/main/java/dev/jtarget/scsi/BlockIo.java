@@ -28,6 +28,15 @@ final class BlockIo {
         });
     }
 
+    /**
+     * {@link #read} for READ-type commands: holds a {@link LbaRangeLocks.Mode#READ} lock meanwhile, so the data never
+     * shows a WRITE ATOMIC half done. Not for use under a lock the caller already holds on those blocks.
+     */
+    static CompletableFuture<ByteBuf> readShared(LogicalUnit lu, long lba, int bytes) {
+        return locked(lu, lba, Math.ceilDiv(bytes, lu.blockSize()), LbaRangeLocks.Mode.READ,
+                () -> read(lu, lba, bytes));
+    }
+
     /** Writes {@code data} (whole blocks) at {@code lba} while holding the range lock for those blocks. */
     static CompletableFuture<Void> write(LogicalUnit lu, long lba, ByteBuf data, boolean fua) {
         long blocks = data.readableBytes() / lu.blockSize();
@@ -42,7 +51,13 @@ final class BlockIo {
 
     /** Runs {@code work} while holding the range lock of {@code [lba, lba + blocks)}; releases it however it ends. */
     static <T> CompletableFuture<T> locked(LogicalUnit lu, long lba, long blocks, Supplier<CompletableFuture<T>> work) {
-        return lu.rangeLocks().acquire(lba, blocks)
+        return locked(lu, lba, blocks, LbaRangeLocks.Mode.WRITE, work);
+    }
+
+    /** {@link #locked(LogicalUnit, long, long, Supplier)} with the lock in {@code mode}. */
+    static <T> CompletableFuture<T> locked(LogicalUnit lu, long lba, long blocks, LbaRangeLocks.Mode mode,
+                                           Supplier<CompletableFuture<T>> work) {
+        return lu.rangeLocks().acquire(lba, blocks, mode)
                 .thenCompose(lease -> call(work).whenComplete((result, failure) -> lease.release()));
     }
 

@@ -9,9 +9,14 @@ package dev.jtarget.scsi;
  * @param maxUnmapBlocks            per UNMAP command; {@link #UNLIMITED} when the backend can discard, 0 otherwise
  * @param maxUnmapDescriptors       per UNMAP parameter list; 0 when the backend cannot discard
  * @param maxWriteSameBlocks        per WRITE SAME
+ * @param maxAtomicTransferBlocks   per WRITE ATOMIC(16) (SBC-4 §6.6.4 MAXIMUM ATOMIC TRANSFER LENGTH)
+ * @param atomicAlignment           a WRITE ATOMIC's LBA is a multiple of this (ATOMIC ALIGNMENT)
+ * @param atomicGranularity         a WRITE ATOMIC's length is a multiple of this (ATOMIC TRANSFER LENGTH
+ *                                  GRANULARITY)
  */
 record BlockLimits(long maxTransferBlocks, int maxCompareAndWriteBlocks, long maxUnmapBlocks,
-                   int maxUnmapDescriptors, long maxWriteSameBlocks) {
+                   int maxUnmapDescriptors, long maxWriteSameBlocks, long maxAtomicTransferBlocks,
+                   int atomicAlignment, int atomicGranularity) {
 
     static final int MAX_TRANSFER_BYTES = 8 << 20;
     /** FFFFFFFFh in MAXIMUM UNMAP LBA COUNT means "no limit" (SBC-3 §6.5.3). */
@@ -24,9 +29,16 @@ record BlockLimits(long maxTransferBlocks, int maxCompareAndWriteBlocks, long ma
     private static final int MAX_UNMAP_DESCRIPTORS = 256;
     private static final int MAX_COMPARE_AND_WRITE_BLOCKS = 255;
 
-    /** Discarding is a hole punch whose cost does not grow with the length, so UNMAP needs no block limit. */
-    static BlockLimits of(int blockSize, boolean canDiscard) {
-        return new BlockLimits(MAX_TRANSFER_BYTES / blockSize, MAX_COMPARE_AND_WRITE_BLOCKS,
-                canDiscard ? UNLIMITED : 0, canDiscard ? MAX_UNMAP_DESCRIPTORS : 0, MAX_WRITE_SAME_BLOCKS);
+    /**
+     * Discarding is a hole punch whose cost does not grow with the length, so UNMAP needs no block limit. An atomic
+     * write may be as long as any write (it is one buffer held under one range lock), but covers whole pages of
+     * {@code pageBlocks} blocks: then no page of the page cache or of the write-back cache arena holds blocks of an
+     * atomic write together with blocks another command writes at the same time.
+     */
+    static BlockLimits of(int blockSize, boolean canDiscard, int pageBlocks) {
+        long maxTransferBlocks = MAX_TRANSFER_BYTES / blockSize;
+        return new BlockLimits(maxTransferBlocks, MAX_COMPARE_AND_WRITE_BLOCKS,
+                canDiscard ? UNLIMITED : 0, canDiscard ? MAX_UNMAP_DESCRIPTORS : 0, MAX_WRITE_SAME_BLOCKS,
+                maxTransferBlocks / pageBlocks * pageBlocks, pageBlocks, pageBlocks);
     }
 }

@@ -118,7 +118,7 @@ final class ExtendedCopy {
             int length = (int) Math.min(CHUNK_BYTES, bytes - offset);
             long sourceLba = (sourceOffset + offset) / source.blockSize();
             long destinationLba = (destinationOffset + offset) / destination.blockSize();
-            done = done.thenCompose(previous -> BlockIo.read(source, sourceLba, length).thenCompose(data ->
+            done = done.thenCompose(previous -> BlockIo.readShared(source, sourceLba, length).thenCompose(data ->
                     BlockIo.write(destination, destinationLba, data, fua).whenComplete((written, failure) ->
                             data.release())));
         }

@@ -51,7 +51,7 @@ public final class LogicalUnit {
         this.blockCount = backend.sizeBytes() / blockSize;
         this.capabilities = backend.capabilities();
         this.readOnly = readOnly || capabilities.readOnly();
-        this.limits = BlockLimits.of(blockSize, capabilities.canDiscard());
+        this.limits = BlockLimits.of(blockSize, capabilities.canDiscard(), optimalGranularity);
         this.identity = identity;
         this.defaultMode = new ModeValues(writeCache, false);
         this.mode = new AtomicReference<>(defaultMode);

@@ -33,7 +33,7 @@ final class ReadWriteCommands {
         if (send == 0) {
             return CompletableFuture.completedFuture(Transfers.good(command, wanted));
         }
-        return BlockIo.read(lu, lba, send)
+        return BlockIo.readShared(lu, lba, send)
                 .thenApply(data -> Transfers.withResidual(command, ScsiResponse.GOOD, null, data, wanted));
     }
 

@@ -41,7 +41,7 @@ final class VerifyCommands {
         int rangeBytes = (int) (range.blocks() * blockSize);
         int sent = byteCheck == COMPARE_ALL ? rangeBytes : blockSize;
         ByteBuf expected = Transfers.dataOut(command, sent);
-        return BlockIo.read(lu, range.lba(), rangeBytes).thenApply(actual -> {
+        return BlockIo.readShared(lu, range.lba(), rangeBytes).thenApply(actual -> {
             try {
                 int mismatch = firstMismatch(expected, actual, blockSize, byteCheck == COMPARE_ALL);
                 if (mismatch >= 0) {

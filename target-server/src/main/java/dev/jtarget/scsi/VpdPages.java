@@ -138,6 +138,11 @@ final class VpdPages {
         Cdb.put32(b, 24, limits.maxUnmapDescriptors());
         Cdb.put32(b, 28, lu.canDiscard() ? lu.optimalGranularity() : 0); // OPTIMAL UNMAP GRANULARITY
         Cdb.put64(b, 36, limits.maxWriteSameBlocks());
+        Cdb.put32(b, 44, limits.maxAtomicTransferBlocks());
+        Cdb.put32(b, 48, limits.atomicAlignment());
+        Cdb.put32(b, 52, limits.atomicGranularity());
+        // MAXIMUM ATOMIC TRANSFER LENGTH WITH ATOMIC BOUNDARY and MAXIMUM ATOMIC BOUNDARY SIZE stay 0: a WRITE ATOMIC
+        // is always one atomic write operation, so the ATOMIC BOUNDARY field must be 0.
         return b;
     }
 

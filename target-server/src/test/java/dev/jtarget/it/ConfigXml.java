@@ -15,10 +15,17 @@ final class ConfigXml {
      *                matter); the server creates each file at its configured size
      */
     static String render(String portal, List<TargetSpec> targets, Path lunDir) {
+        return render(List.of(portal), targets, lunDir);
+    }
+
+    /** {@link #render(String, List, Path)} listening on every one of {@code portals}. */
+    static String render(List<String> portals, List<TargetSpec> targets, Path lunDir) {
         StringBuilder xml = new StringBuilder();
         xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         xml.append("<jtarget xmlns=\"urn:jtarget:config:1\">\n");
-        xml.append("  <portal listen=\"").append(escape(portal)).append("\"/>\n");
+        for (String portal : portals) {
+            xml.append("  <portal listen=\"").append(escape(portal)).append("\"/>\n");
+        }
         for (TargetSpec target : targets) {
             xml.append("  <target name=\"").append(escape(target.name())).append("\">\n");
             target.chap().ifPresent(chap -> credentials(xml, "chap", chap));
@@ -27,7 +34,8 @@ final class ConfigXml {
                 xml.append("    <allow initiator=\"").append(escape(pattern)).append("\"/>\n");
             }
             for (TargetSpec.Lun lun : target.luns()) {
-                xml.append("    <lun id=\"").append(lun.id()).append("\" write-cache=\"on\" block-size=\"512\">\n");
+                xml.append("    <lun id=\"").append(lun.id()).append("\" write-cache=\"on\" block-size=\"512\"")
+                        .append(lun.readOnly() ? " read-only=\"true\"" : "").append(">\n");
                 Path file = target.backingFile(lunDir, lun).toAbsolutePath();
                 xml.append("      <file path=\"").append(escape(file.toString()))
                         .append("\" size=\"").append(lun.sizeMib()).append("MiB\"/>\n");

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -65,6 +66,9 @@ class KernelInitiatorIT {
         Tools.Result run = runHarness("no-auth", OPEN, List.of());
 
         assertEquals("none", run.find("^HARNESS RESULT: PASS .*\\bauth=(\\S+)"));
+        if (target instanceof TestServer) { // the bar is ours; -Djtarget.it.target=tgtd only reports
+            assertWriteCacheAndThinProvisioningSeen(run);
+        }
     }
 
     @Test
@@ -97,6 +101,21 @@ class KernelInitiatorIT {
         // The guest prints `iscsiadm -m session -P 3`, which shows what the session negotiated.
         assertEquals("CRC32C", run.find("HeaderDigest:\\s+(\\S+)"), run.describe());
         assertEquals("CRC32C", run.find("DataDigest:\\s+(\\S+)"), run.describe());
+    }
+
+    /**
+     * The LUNs are configured write-cache="on" over sparse files that can punch holes: the kernel must see a volatile
+     * write cache with DPO/FUA (so it sends SYNCHRONIZE CACHE and FUA writes) and a thin-provisioned disk it discards
+     * on with UNMAP (from the Logical Block Provisioning VPD page), and the workload's fstrim must get through.
+     */
+    private static void assertWriteCacheAndThinProvisioningSeen(Tools.Result run) {
+        assertTrue(Pattern.compile("\\] Write cache: enabled, read cache: enabled, supports DPO and FUA$",
+                Pattern.MULTILINE).matcher(run.output()).find(), "the sd driver's attach line; " + run.describe());
+        assertEquals("'write back'", run.find("\\bwrite_cache=('[^']*')"), run.describe());
+        assertEquals("1", run.find("\\bfua=(\\d+)"), run.describe());
+        assertEquals("unmap", run.find("\\bprovisioning_mode=(\\S+)"), run.describe());
+        assertTrue(Long.parseLong(run.find("\\bdiscard_max_bytes=(\\d+)")) > 0, run.describe());
+        assertEquals("ok", run.find("^HARNESS RESULT: PASS .*\\bfstrim=(\\S+)"), run.describe());
     }
 
     private static Tools.Result runHarness(String runName, TargetSpec spec, List<String> workload, String... options) {

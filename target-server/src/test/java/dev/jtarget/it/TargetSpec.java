@@ -1,6 +1,9 @@
 package dev.jtarget.it;
 
 import dev.jtarget.config.ChapCredentials;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,8 +18,11 @@ record TargetSpec(String name, List<Lun> luns, Optional<ChapCredentials> chap, O
 
     private static final long MIB = 1 << 20;
 
-    /** A LUN backed by a sparse file of {@code sizeBytes}; whole MiB, so every config syntax can state the size. */
-    record Lun(int id, long sizeBytes) {
+    /**
+     * A LUN backed by a sparse file of {@code sizeBytes}; whole MiB, so every config syntax can state the size.
+     * {@code readOnly}: initiators may read it but every write is refused (write-protected).
+     */
+    record Lun(int id, long sizeBytes, boolean readOnly) {
         Lun {
             if (sizeBytes <= 0 || sizeBytes % MIB != 0) {
                 throw new IllegalArgumentException("LUN size must be a positive multiple of 1 MiB: " + sizeBytes);
@@ -38,8 +44,16 @@ record TargetSpec(String name, List<Lun> luns, Optional<ChapCredentials> chap, O
     }
 
     TargetSpec withLun(int id, long sizeBytes) {
+        return withLun(new Lun(id, sizeBytes, false));
+    }
+
+    TargetSpec withReadOnlyLun(int id, long sizeBytes) {
+        return withLun(new Lun(id, sizeBytes, true));
+    }
+
+    private TargetSpec withLun(Lun lun) {
         List<Lun> more = new ArrayList<>(luns);
-        more.add(new Lun(id, sizeBytes));
+        more.add(lun);
         return new TargetSpec(name, more, chap, mutualChap, allowedInitiators);
     }
 
@@ -62,6 +76,19 @@ record TargetSpec(String name, List<Lun> luns, Optional<ChapCredentials> chap, O
     /** The file that backs {@code lun} of this target inside {@code dir}. */
     Path backingFile(Path dir, Lun lun) {
         return dir.resolve(name.replaceAll("[^A-Za-z0-9.-]", "_") + "-lun" + lun.id() + ".img");
+    }
+
+    /** Creates the (sparse, zero) backing files of the read-only LUNs in {@code dir}: our server never creates those. */
+    void createReadOnlyFiles(Path dir) {
+        for (Lun lun : luns) {
+            if (lun.readOnly()) {
+                try (RandomAccessFile sparse = new RandomAccessFile(backingFile(dir, lun).toFile(), "rw")) {
+                    sparse.setLength(lun.sizeBytes());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
     }
 
     static long mib(long count) {

@@ -11,13 +11,18 @@ interface TargetUnderTest extends AutoCloseable {
 
     /** Starts the implementation selected by {@code -Djtarget.it.target} (default: our server). */
     static TargetUnderTest start(String runName, Path workDir, List<TargetSpec> targets) {
-        String which = System.getProperty("jtarget.it.target", "jtarget");
+        String which = selected();
         return switch (which) {
             case "jtarget" -> TestServer.start(runName, workDir, targets);
             case "tgtd" -> TgtdServer.start(runName, workDir, targets);
             default -> throw new IllegalArgumentException(
                     "-Djtarget.it.target=" + which + ": expected jtarget (our server) or tgtd");
         };
+    }
+
+    /** What {@code -Djtarget.it.target} selects: {@code jtarget} (our server, the default) or {@code tgtd}. */
+    static String selected() {
+        return System.getProperty("jtarget.it.target", "jtarget");
     }
 
     String host();

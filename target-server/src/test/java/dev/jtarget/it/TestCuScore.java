@@ -56,6 +56,18 @@ record TestCuScore(Map<String, Outcome> outcomes) {
         return new TestCuScore(outcomes);
     }
 
+    /**
+     * This score with the verdicts of {@code targeted}, a run of some tests against a configuration they need (the
+     * ReadOnly suite on a write-protected LUN): a targeted verdict replaces this run's skip of the same test, never
+     * its pass or failure, so a second run cannot hide a failure of the first.
+     */
+    TestCuScore withTargetedRun(TestCuScore targeted) {
+        Map<String, Outcome> merged = new TreeMap<>(outcomes);
+        targeted.outcomes.forEach((test, outcome) ->
+                merged.merge(test, outcome, (first, later) -> first == Outcome.SKIPPED ? later : first));
+        return new TestCuScore(merged);
+    }
+
     private static Outcome outcomeOf(String body) {
         boolean skippedItself = false;
         Matcher token = REMARK_OR_VERDICT.matcher(body);

@@ -85,4 +85,28 @@ class TestCuScoreTest {
         assertEquals(Outcome.FAILED, score.outcomes().get("Read10.BeyondEol"));
         assertEquals(1, score.passed());
     }
+
+    @Test
+    void aTargetedRunReplacesSkipsButNeverAnEarlierVerdict() {
+        TestCuScore main = TestCuScore.of("""
+                Suite: ReadOnly
+                  Test: ReadOnlySBC ...    [SKIPPED] Logical unit is not write-protected. Skipping test.
+                passed
+                Suite: Read10
+                  Test: Simple ...FAILED
+                  Test: BeyondEol ...passed""");
+        TestCuScore targeted = TestCuScore.of("""
+                Suite: ReadOnly
+                  Test: ReadOnlySBC ...passed
+                Suite: Read10
+                  Test: Simple ...passed
+                  Test: BeyondEol ...FAILED
+                  Test: Flags ...passed""");
+
+        assertEquals(Map.of(
+                "ReadOnly.ReadOnlySBC", Outcome.PASSED,
+                "Read10.Simple", Outcome.FAILED,
+                "Read10.BeyondEol", Outcome.PASSED,
+                "Read10.Flags", Outcome.PASSED), main.withTargetedRun(targeted).outcomes());
+    }
 }

@@ -137,6 +137,10 @@ final class TgtdServer implements TargetUnderTest {
             }
             iscsi("--op", "new", "--mode", "logicalunit", "--tid", id, "--lun", String.valueOf(lunNumber(lun.id())),
                     "-b", file.toString());
+            if (lun.readOnly()) {
+                iscsi("--op", "update", "--mode", "logicalunit", "--tid", id, "--lun",
+                        String.valueOf(lunNumber(lun.id())), "--params", "readonly=1");
+            }
         }
         // Our server offers CRC32C digests; tgtd only when asked (its default is None).
         iscsi("--op", "update", "--mode", "target", "--tid", id, "-n", "HeaderDigest", "-v", "CRC32C,None");

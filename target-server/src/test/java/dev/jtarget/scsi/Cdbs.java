@@ -218,6 +218,15 @@ final class Cdbs {
         return sixteenByte(0x8B, lba, blocks);
     }
 
+    /** WRITE ATOMIC(16): its TRANSFER LENGTH is two bytes at 12, after the ATOMIC BOUNDARY. */
+    static byte[] writeAtomic16(long lba, int blocks) {
+        byte[] b = new byte[16];
+        b[0] = (byte) 0x9C;
+        Cdb.put64(b, 2, lba);
+        Cdb.put16(b, 12, blocks);
+        return b;
+    }
+
     static byte[] extendedCopy(int listLength) {
         byte[] b = new byte[16];
         b[0] = (byte) 0x83;

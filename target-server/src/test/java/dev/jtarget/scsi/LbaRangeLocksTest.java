@@ -48,4 +48,16 @@ class LbaRangeLocksTest {
         lease.release();
         assertEquals(0, locks.size());
     }
+
+    @Test
+    void readsShareWithReadsAndWritesButNotWithAnAtomicWrite() {
+        LbaRangeLocks.Lease read = locks.acquire(0, 8, LbaRangeLocks.Mode.READ).join();
+        assertTrue(locks.acquire(0, 8, LbaRangeLocks.Mode.READ).isDone());
+        assertTrue(locks.acquire(4, 8).isDone(), "an ordinary write does not wait for readers");
+        CompletableFuture<LbaRangeLocks.Lease> atomic = locks.acquire(6, 8, LbaRangeLocks.Mode.ATOMIC_WRITE);
+        assertFalse(atomic.isDone());
+        CompletableFuture<LbaRangeLocks.Lease> laterRead = locks.acquire(12, 1, LbaRangeLocks.Mode.READ);
+        assertFalse(laterRead.isDone(), "a read queues behind an earlier overlapping atomic write");
+        assertTrue(locks.acquire(14, 1, LbaRangeLocks.Mode.READ).isDone(), "disjoint from the atomic write");
+    }
 }

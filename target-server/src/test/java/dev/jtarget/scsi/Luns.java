@@ -4,6 +4,7 @@ import dev.jtarget.backend.BlockBackend;
 import dev.jtarget.backend.memory.MemoryBackend;
 import dev.jtarget.config.BackendConfig;
 import dev.jtarget.config.LunConfig;
+import java.util.Arrays;
 import java.util.List;
 
 /** Logical units and targets on memory backends for tests. */
@@ -31,6 +32,13 @@ final class Luns {
 
     static ScsiTarget target(LogicalUnit... luns) {
         return new ScsiTarget(Initiator.TARGET_NAME, List.of(luns));
+    }
+
+    /** {@code blocks} blocks of {@link #BLOCK_SIZE} bytes, every byte {@code value}. */
+    static byte[] filled(int blocks, int value) {
+        byte[] b = new byte[blocks * BLOCK_SIZE];
+        Arrays.fill(b, (byte) value);
+        return b;
     }
 
     static byte[] pattern(int length, int seed) {

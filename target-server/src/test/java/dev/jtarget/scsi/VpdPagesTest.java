@@ -120,6 +120,11 @@ class VpdPagesTest {
         assertTrue(Cdb.u32(d, 24) > 0, "MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT");
         assertEquals(8, Cdb.u32(d, 28), "OPTIMAL UNMAP GRANULARITY");
         assertEquals(0xFFFF, Cdb.u64(d, 36), "MAXIMUM WRITE SAME LENGTH: what WRITE SAME(10) can carry");
+        assertEquals(BlockLimits.MAX_TRANSFER_BYTES / Luns.BLOCK_SIZE, Cdb.u32(d, 44), "MAXIMUM ATOMIC TRANSFER LENGTH");
+        assertEquals(8, Cdb.u32(d, 48), "ATOMIC ALIGNMENT: a 4 KiB page");
+        assertEquals(8, Cdb.u32(d, 52), "ATOMIC TRANSFER LENGTH GRANULARITY: a 4 KiB page");
+        assertEquals(0, Cdb.u32(d, 56), "MAXIMUM ATOMIC TRANSFER LENGTH WITH ATOMIC BOUNDARY: no boundaries");
+        assertEquals(0, Cdb.u32(d, 60), "MAXIMUM ATOMIC BOUNDARY SIZE: no boundaries");
     }
 
     @Test
