@@ -1,5 +1,6 @@
 package dev.jtarget.server;
 
+import dev.jtarget.config.NopInConfig;
 import java.time.Duration;
 
 /**
@@ -23,6 +24,9 @@ public record ServerLimits(Duration loginTimeout, Duration nopInterval, Duration
             Duration.ofSeconds(30), 4096, 4096, 256, Duration.ofSeconds(1), Duration.ofSeconds(8));
 
     public ServerLimits {
+        if (nopInterval.compareTo(NopInConfig.MINIMUM) < 0 || nopTimeout.compareTo(NopInConfig.MINIMUM) < 0) {
+            throw new IllegalArgumentException("the NOP-In interval and timeout must be at least 1 s");
+        }
         if (maxSessions < 1 || maxConnections < 1 || maxConnectionsPerAddress < 1) {
             throw new IllegalArgumentException("session and connection limits must be at least 1");
         }
@@ -35,5 +39,11 @@ public record ServerLimits(Duration loginTimeout, Duration nopInterval, Duration
             throw new IllegalArgumentException("the longest authentication failure delay must be at most half the"
                     + " login timeout");
         }
+    }
+
+    /** These limits with the keep-alive a configuration file asks for. */
+    public ServerLimits withNopIn(NopInConfig nopIn) {
+        return new ServerLimits(loginTimeout, nopIn.interval(), nopIn.timeout(), maxSessions, maxConnections,
+                maxConnectionsPerAddress, authenticationFailureDelay, maxAuthenticationFailureDelay);
     }
 }
