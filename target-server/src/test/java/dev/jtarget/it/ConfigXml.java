@@ -15,10 +15,19 @@ final class ConfigXml {
      *                matter); the server creates each file at its configured size
      */
     static String render(String portal, List<TargetSpec> targets, Path lunDir) {
+        return render(portal, "", targets, lunDir);
+    }
+
+    /**
+     * @param serverSettings elements that follow the portal in the file ({@code <nop-in .../>}, {@code <cache .../>}),
+     *                       written as they are
+     */
+    static String render(String portal, String serverSettings, List<TargetSpec> targets, Path lunDir) {
         StringBuilder xml = new StringBuilder();
         xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         xml.append("<jtarget xmlns=\"urn:jtarget:config:1\">\n");
         xml.append("  <portal listen=\"").append(escape(portal)).append("\"/>\n");
+        xml.append(serverSettings);
         for (TargetSpec target : targets) {
             xml.append("  <target name=\"").append(escape(target.name())).append("\">\n");
             target.chap().ifPresent(chap -> credentials(xml, "chap", chap));
