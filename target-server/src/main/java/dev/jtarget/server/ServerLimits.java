@@ -20,13 +20,11 @@ public record ServerLimits(Duration loginTimeout, Duration nopInterval, Duration
                            int maxConnections, int maxConnectionsPerAddress, Duration authenticationFailureDelay,
                            Duration maxAuthenticationFailureDelay) {
 
-    public static final ServerLimits DEFAULTS = new ServerLimits(Duration.ofSeconds(30), Duration.ofSeconds(15),
-            Duration.ofSeconds(30), 4096, 4096, 256, Duration.ofSeconds(1), Duration.ofSeconds(8));
+    public static final ServerLimits DEFAULTS = new ServerLimits(Duration.ofSeconds(30),
+            NopInConfig.DEFAULT.interval(), NopInConfig.DEFAULT.timeout(), 4096, 4096, 256, Duration.ofSeconds(1),
+            Duration.ofSeconds(8));
 
     public ServerLimits {
-        if (nopInterval.compareTo(NopInConfig.MINIMUM) < 0 || nopTimeout.compareTo(NopInConfig.MINIMUM) < 0) {
-            throw new IllegalArgumentException("the NOP-In interval and timeout must be at least 1 s");
-        }
         if (maxSessions < 1 || maxConnections < 1 || maxConnectionsPerAddress < 1) {
             throw new IllegalArgumentException("session and connection limits must be at least 1");
         }
