@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with AuthMethod=None, then exactly iPXE's operational keys (InitialR2T=Yes, ImmediateData=No,
  * MaxRecvDataSegmentLength=8192, MaxOutstandingR2T=1, no digests), one command at a time, 512-byte Data-Out PDUs, and
  * pings (NOP-In with a Target Transfer Tag) ignored, never answered. The server runs with a 1 s NOP-In interval and a
- * 3 s timeout so that the session outlives the keep-alive many times over in a few seconds.
+ * 3 s timeout so that the session outlives the keep-alive three times over in about 15 s.
  */
 @Tag("integration")
 class IpxeStyleInitiatorIT {
@@ -41,7 +41,8 @@ class IpxeStyleInitiatorIT {
     private static final Duration KEEP_ALIVE_TICK = Duration.ofSeconds(1);
     /** Silent pauses longer than the interval (a ping goes out) and shorter than interval + timeout (no close). */
     private static final Duration PAUSE = Duration.ofMillis(2500);
-    private static final Duration RUN_TIME = Duration.ofSeconds(12);
+    /** Rounds of I/O, each followed by a pause: at least 12.5 s in all, three times interval + timeout. */
+    private static final int ROUNDS = 5;
     private static final int BLOCK_SIZE = 512;
     private static final int LUN_BLOCKS = (int) (mib(64) / BLOCK_SIZE);
     /** iPXE's operational keys, in its order. */
@@ -79,7 +80,7 @@ class IpxeStyleInitiatorIT {
             long start = System.nanoTime();
             int commands = 0;
             int largestDataIn = 0;
-            while (System.nanoTime() - start < RUN_TIME.toNanos()) {
+            for (int round = 0; round < ROUNDS; round++) {
                 for (int i = 0; i < 4; i++) {
                     int blocks = 1 << random.nextInt(12); // 512 B .. 1 MiB, several bursts for the larger ones
                     long lba = random.nextLong(LUN_BLOCKS - blocks);
@@ -103,8 +104,9 @@ class IpxeStyleInitiatorIT {
             Duration ran = Duration.ofNanos(System.nanoTime() - start);
 
             assertEquals(ScsiResult.GOOD, ipxe.testUnitReady().status(), "still connected after " + ran);
-            assertTrue(ran.compareTo(NOP_INTERVAL.plus(NOP_TIMEOUT).multipliedBy(2)) > 0, "ran " + ran);
-            assertTrue(ipxe.targetPingsIgnored() >= 3, "the server pinged " + ipxe.targetPingsIgnored()
+            assertTrue(ran.compareTo(NOP_INTERVAL.plus(NOP_TIMEOUT).multipliedBy(3)) > 0, "ran " + ran);
+            // One ping per pause; a starved event loop may skip one, which is no failure of the keep-alive.
+            assertTrue(ipxe.targetPingsIgnored() >= ROUNDS - 2, "the server pinged " + ipxe.targetPingsIgnored()
                     + " times; the test means to ignore several pings");
             // The parser fails any PDU above the initiator's limit; the server also uses the whole of it.
             assertEquals(MAX_RECV_DATA_SEGMENT_LENGTH, largestDataIn, "largest Data-In segment");
