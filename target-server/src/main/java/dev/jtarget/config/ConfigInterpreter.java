@@ -3,6 +3,7 @@ package dev.jtarget.config;
 import com.google.common.net.InetAddresses;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -60,6 +61,7 @@ final class ConfigInterpreter {
     /** The configuration; meaningful only when {@link #problems()} is empty afterwards. */
     ServerConfig interpret(ConfigElement root) {
         List<PortalConfig> portals = portals(root.children("portal"));
+        NopInConfig nopIn = root.child("nop-in").map(this::nopIn).orElse(NopInConfig.DEFAULT);
         CacheConfig cache = root.child("cache").map(this::cache).orElse(CacheConfig.DEFAULT);
         Optional<PeerConfig> peer = root.child("peer").flatMap(this::peer);
         List<TargetConfig> targets = new ArrayList<>();
@@ -74,7 +76,7 @@ final class ConfigInterpreter {
             targets.add(target(element));
         }
         checkSecretsUsedInBothDirections();
-        return new ServerConfig(file, baseDir, List.copyOf(portals), cache, peer, List.copyOf(targets));
+        return new ServerConfig(file, baseDir, List.copyOf(portals), nopIn, cache, peer, List.copyOf(targets));
     }
 
     private List<PortalConfig> portals(List<ConfigElement> elements) {
@@ -107,6 +109,22 @@ final class ConfigInterpreter {
             return Optional.empty();
         }
         return Optional.of(address);
+    }
+
+    private NopInConfig nopIn(ConfigElement element) {
+        Duration interval = atLeastMinimum(element, "interval", NopInConfig.DEFAULT.interval());
+        Duration timeout = atLeastMinimum(element, "timeout", NopInConfig.DEFAULT.timeout());
+        return new NopInConfig(interval, timeout);
+    }
+
+    private Duration atLeastMinimum(ConfigElement element, String attribute, Duration otherwise) {
+        String text = element.attribute(attribute);
+        Duration duration = Durations.parse(text);
+        if (duration.compareTo(NopInConfig.MINIMUM) < 0) {
+            problem(element, "<nop-in> " + attribute + " " + text + " is too short: at least 1s");
+            return otherwise;
+        }
+        return duration;
     }
 
     private CacheConfig cache(ConfigElement element) {

@@ -8,6 +8,7 @@ import dev.jtarget.config.ConfigProblem;
 import dev.jtarget.config.LunConfig;
 import dev.jtarget.config.PeerConfig;
 import dev.jtarget.config.PortalConfig;
+import dev.jtarget.config.SecretFilePermissions;
 import dev.jtarget.config.ServerConfig;
 import dev.jtarget.config.TargetConfig;
 import java.io.IOException;
@@ -91,6 +92,7 @@ public final class Main {
             ServerConfig config = ConfigLoader.load(file);
             out.println(file + ": OK");
             out.println(summary(config));
+            SecretFilePermissions.warning(config).ifPresent(warning -> err.println("jtarget: warning: " + warning));
             return EXIT_OK;
         } catch (ConfigException e) {
             printProblems(file, e.problems(), err);
@@ -121,6 +123,7 @@ public final class Main {
             return EXIT_FAILURE;
         }
         log.info("Configuration {}: {}", file, summary(config));
+        SecretFilePermissions.warning(config).ifPresent(warning -> log.warn("{}", warning));
         List<Service> services = new ArrayList<>();
         try {
             // The peer first: a LUN of this very configuration may keep its data on it.

@@ -1,5 +1,6 @@
 package dev.jtarget.server;
 
+import dev.jtarget.config.NopInConfig;
 import java.time.Duration;
 
 /**
@@ -19,8 +20,9 @@ public record ServerLimits(Duration loginTimeout, Duration nopInterval, Duration
                            int maxConnections, int maxConnectionsPerAddress, Duration authenticationFailureDelay,
                            Duration maxAuthenticationFailureDelay) {
 
-    public static final ServerLimits DEFAULTS = new ServerLimits(Duration.ofSeconds(30), Duration.ofSeconds(15),
-            Duration.ofSeconds(30), 4096, 4096, 256, Duration.ofSeconds(1), Duration.ofSeconds(8));
+    public static final ServerLimits DEFAULTS = new ServerLimits(Duration.ofSeconds(30),
+            NopInConfig.DEFAULT.interval(), NopInConfig.DEFAULT.timeout(), 4096, 4096, 256, Duration.ofSeconds(1),
+            Duration.ofSeconds(8));
 
     public ServerLimits {
         if (maxSessions < 1 || maxConnections < 1 || maxConnectionsPerAddress < 1) {
@@ -35,5 +37,11 @@ public record ServerLimits(Duration loginTimeout, Duration nopInterval, Duration
             throw new IllegalArgumentException("the longest authentication failure delay must be at most half the"
                     + " login timeout");
         }
+    }
+
+    /** These limits with the keep-alive a configuration file asks for. */
+    public ServerLimits withNopIn(NopInConfig nopIn) {
+        return new ServerLimits(loginTimeout, nopIn.interval(), nopIn.timeout(), maxSessions, maxConnections,
+                maxConnectionsPerAddress, authenticationFailureDelay, maxAuthenticationFailureDelay);
     }
 }

@@ -69,10 +69,13 @@ public final class TargetServer implements AutoCloseable {
     }
 
     public static TargetServer start(ServerConfig config) throws Exception {
-        return start(config, ServerLimits.DEFAULTS, UnaryOperator.identity());
+        return start(config, ServerLimits.DEFAULTS.withNopIn(config.nopIn()), UnaryOperator.identity());
     }
 
-    /** Starts with other timers and caps than the defaults (tests use short login timeouts and small caps). */
+    /**
+     * Starts with other timers and caps than the defaults (tests use short login timeouts and small caps); the
+     * configuration's {@code <nop-in>} is ignored in favour of {@code limits}.
+     */
     public static TargetServer start(ServerConfig config, ServerLimits limits) throws Exception {
         return start(config, limits, UnaryOperator.identity());
     }

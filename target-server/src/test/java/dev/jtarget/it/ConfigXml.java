@@ -15,17 +15,31 @@ final class ConfigXml {
      *                matter); the server creates each file at its configured size
      */
     static String render(String portal, List<TargetSpec> targets, Path lunDir) {
-        return render(List.of(portal), targets, lunDir);
+        return render(List.of(portal), "", targets, lunDir);
     }
 
     /** {@link #render(String, List, Path)} listening on every one of {@code portals}. */
     static String render(List<String> portals, List<TargetSpec> targets, Path lunDir) {
+        return render(portals, "", targets, lunDir);
+    }
+
+    /**
+     * @param serverSettings elements that follow the portal in the file ({@code <nop-in .../>}, {@code <cache .../>}),
+     *                       written as they are
+     */
+    static String render(String portal, String serverSettings, List<TargetSpec> targets, Path lunDir) {
+        return render(List.of(portal), serverSettings, targets, lunDir);
+    }
+
+    private static String render(List<String> portals, String serverSettings, List<TargetSpec> targets,
+                                 Path lunDir) {
         StringBuilder xml = new StringBuilder();
         xml.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         xml.append("<jtarget xmlns=\"urn:jtarget:config:1\">\n");
         for (String portal : portals) {
             xml.append("  <portal listen=\"").append(escape(portal)).append("\"/>\n");
         }
+        xml.append(serverSettings);
         for (TargetSpec target : targets) {
             xml.append("  <target name=\"").append(escape(target.name())).append("\">\n");
             target.chap().ifPresent(chap -> credentials(xml, "chap", chap));

@@ -56,6 +56,15 @@ final class VmHarness {
                 .run();
     }
 
+    /** A guest script shipped in the harness's {@code examples/}, for {@code --script}. */
+    Path example(String name) {
+        Path script = dir.resolve("examples").resolve(name);
+        if (!Files.isRegularFile(script)) {
+            throw new AssertionError("the VM harness has no " + script);
+        }
+        return script;
+    }
+
     /** build.sh is idempotent but slow to find out; only run it when an image the runs need is missing. */
     private void ensureBuilt() {
         Path cache = cacheDir();

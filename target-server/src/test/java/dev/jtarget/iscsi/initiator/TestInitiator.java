@@ -42,6 +42,8 @@ public final class TestInitiator implements AutoCloseable {
     private int cmdSn = 1;
     private int expStatSn;
     private int dataOutSegmentLimit = Integer.MAX_VALUE;
+    private boolean answerTargetPings = true;
+    private int targetPingsIgnored;
 
     public TestInitiator(PduTransport transport, long isid, int blockSize) {
         this.transport = transport;
@@ -64,6 +66,24 @@ public final class TestInitiator implements AutoCloseable {
         offer.putAll(operationalDefaults());
         put(offer, keys);
         return operationalStage(nextItt++, offer);
+    }
+
+    /**
+     * Logs in the way initiators that offer no authentication do (iPXE among them): a security stage with
+     * AuthMethod=None, then the operational stage with the defaults replaced or extended by {@code keys}. Returns
+     * the first failing Login Response, or the final one.
+     */
+    public ResponsePdu loginThroughSecurityStage(String targetName, String... keys) {
+        int itt = nextItt++;
+        Map<String, String> first = identity("Normal", targetName);
+        first.put("AuthMethod", "None");
+        ResponsePdu response = loginExchange(itt, 0, 1, true, first);
+        if (response.loginStatus() != 0) {
+            return response;
+        }
+        Map<String, String> offer = operationalDefaults();
+        put(offer, keys);
+        return operationalStage(itt, offer);
     }
 
     /** A discovery session (SessionType=Discovery, no target). */
@@ -198,6 +218,19 @@ public final class TestInitiator implements AutoCloseable {
     /** Caps the Data-Out segments {@link #write} sends below the target's MaxRecvDataSegmentLength. */
     public void setDataOutSegmentLimit(int bytes) {
         this.dataOutSegmentLimit = bytes;
+    }
+
+    /**
+     * Whether target pings (NOP-In with a Target Transfer Tag) that arrive while a command runs are answered, as RFC
+     * 7143 §11.18 asks, or ignored, as iPXE does.
+     */
+    public void setAnswerTargetPings(boolean answer) {
+        this.answerTargetPings = answer;
+    }
+
+    /** Target pings left unanswered so far (see {@link #setAnswerTargetPings}). */
+    public int targetPingsIgnored() {
+        return targetPingsIgnored;
     }
 
     // ---------------------------------------------------------------- request builders (unsent)
@@ -481,10 +514,19 @@ public final class TestInitiator implements AutoCloseable {
         }
     }
 
-    /** The next PDU for task {@code itt}; answers target pings (NOP-In with a TTT) on the way (§11.18). */
-    private ResponsePdu receiveFor(int itt) {
+    /**
+     * The next PDU for task {@code itt}; answers or ignores target pings (NOP-In with a TTT) on the way (§11.18).
+     * Public for tests that pace a command themselves.
+     */
+    public ResponsePdu receiveFor(int itt) {
         while (true) {
             ResponsePdu pdu = receive();
+            if (pdu.is(Opcode.NOP_IN) && pdu.itt() == Bhs.RESERVED_TAG && !answerTargetPings) {
+                if (pdu.bhs().targetTransferTag() != Bhs.RESERVED_TAG) {
+                    targetPingsIgnored++;
+                }
+                continue;
+            }
             if (pdu.is(Opcode.NOP_IN) && pdu.itt() == Bhs.RESERVED_TAG) {
                 Bhs answer = Bhs.forOpcode(Opcode.NOP_OUT);
                 answer.setImmediate(true);

@@ -76,6 +76,26 @@ class ConnectionLifetimeTest {
         assertFalse(connection.isClosed(), "five minutes of work, never a ping unanswered for long");
     }
 
+    /**
+     * iPXE ignores every ping; RFC 7143 leaves the keep-alive policy to the target, and any PDU received proves the
+     * initiator alive. Each pause here is long enough for a ping and short of the timeout after it.
+     */
+    @Test
+    void pingsLeftUnansweredDoNotCutOffAnInitiatorThatKeepsSendingCommands() {
+        TestInitiator initiator = target.loggedIn();
+        EmbeddedTransport connection = (EmbeddedTransport) initiator.transport();
+        initiator.setAnswerTargetPings(false);
+        Duration pause = EmbeddedTarget.NOP_INTERVAL.plus(EmbeddedTarget.NOP_TIMEOUT.dividedBy(2));
+
+        for (int i = 0; i < 10; i++) {
+            EmbeddedTarget.advanceTime(connection, pause);
+            assertEquals(ScsiResult.GOOD, initiator.testUnitReady().status());
+        }
+
+        assertEquals(10, initiator.targetPingsIgnored(), "one ping per pause, none answered");
+        assertFalse(connection.isClosed(), "ten pauses of " + pause.toSeconds() + " s between commands");
+    }
+
     @Test
     void whatArrivesAfterAFailedLoginIsIgnored() {
         try (LogCapture log = new LogCapture()) {
