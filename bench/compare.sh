@@ -7,7 +7,8 @@
 #   The servers run side by side and the runs of a workload take turns between them, so that the noise of a shared
 #   machine falls on all of them alike; each figure is compared with tgt's.
 # Pass 2, slow backend: the same file behind 2 ms per write (jtarget's delay element), WCE=1 against WCE=0, bursts
-#   of writes that fit the cache arena. tgt and jSCSI have no such decorator; dm-delay under them would need the
+#   of writes that fit the cache arena (at queue depth 32 the server's CPU rather than the delay limits WCE=0 on two
+#   cores, so the pass also writes at queue depth 1, where the delay dominates). tgt and jSCSI have no such decorator; dm-delay under them would need the
 #   kernel's device mapper, so this pass is jtarget only.
 #
 # Every figure is the median of RUNS runs, after one unmeasured warm-up run per server and workload that also sizes
@@ -64,16 +65,19 @@ install_tools() {
   DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -q "${missing[@]}"
 }
 
-# Runs every workload of a pass: warm-ups first, then RUNS rounds in which each server takes its turn. COUNT_OVERRIDE,
-# when set, fixes the number of writes per run instead of sizing it from the warm-up.
+# Runs every workload of a pass: warm-ups first, then RUNS rounds in which each server takes its turn. MAX_BYTES,
+# when set, caps the bytes a write run sends (a burst that fits the cache arena).
 run_pass() {
-  local pass=$1 workloads=$2 servers=$3 count_override=${4:-}
-  local workload server run result
+  local pass=$1 workloads=$2 servers=$3 max_bytes=${4:-}
+  local workload server run result cap
   local -A count=()
   for workload in $workloads; do
     for server in $servers; do
       if count[$server]=$(warm_up "$workload" "${SERVER_URL[$server]}"); then
-        if [[ -n $count_override ]]; then count[$server]=$((count_override / $(write_size "$workload"))); fi
+        if [[ -n $max_bytes ]]; then
+          cap=$((max_bytes / $(write_size "$workload")))
+          count[$server]=$((count[$server] < cap ? count[$server] : cap))
+        fi
       else
         count[$server]=failed
         say "[$pass] $workload: $server cannot do it (warm-up failed); n/a"

@@ -5,7 +5,7 @@
 # Needs SECONDS_PER_RUN and FLUSH_INTERVAL from the caller.
 
 readonly READ_WORKLOADS=(rand-read-4k seq-read-128k)
-readonly WRITE_WORKLOADS=(write-4k write-4k-flush write-64k write-64k-flush)
+readonly WRITE_WORKLOADS=(write-4k write-4k-flush write-4k-qd1 write-64k write-64k-flush)
 
 workload_label() {
   case $1 in
@@ -13,8 +13,17 @@ workload_label() {
     seq-read-128k) echo "128 KiB sequential read, QD 16 (iscsi-perf)" ;;
     write-4k) echo "4 KiB sequential write, QD 32 (qemu-img bench)" ;;
     write-4k-flush) echo "4 KiB sequential write, QD 32, flush every $FLUSH_INTERVAL (qemu-img bench)" ;;
+    write-4k-qd1) echo "4 KiB sequential write, QD 1 (qemu-img bench)" ;;
     write-64k) echo "64 KiB sequential write, QD 32 (qemu-img bench)" ;;
     write-64k-flush) echo "64 KiB sequential write, QD 32, flush every $FLUSH_INTERVAL (qemu-img bench)" ;;
+  esac
+}
+
+# Requests in flight of a write workload.
+write_depth() {
+  case $1 in
+    *-qd1) echo 1 ;;
+    *) echo 32 ;;
   esac
 }
 
@@ -45,8 +54,8 @@ qemu_bench() {
   local -a flush=()
   if [[ $workload == *-flush ]]; then flush=(--flush-interval="$FLUSH_INTERVAL"); fi
   local out seconds
-  out=$(timeout 300 qemu-img bench -f raw -t none -w -d 32 -s "$(write_size "$workload")" -c "$count" \
-    "${flush[@]}" "$url" 2>&1) || true
+  out=$(timeout 300 qemu-img bench -f raw -t none -w -d "$(write_depth "$workload")" \
+    -s "$(write_size "$workload")" -c "$count" "${flush[@]}" "$url" 2>&1) || true
   seconds=$(sed -n 's/^Run completed in \([0-9.]*\) seconds\./\1/p' <<<"$out")
   [[ -n $seconds ]] || return 1
   awk -v n="$count" -v s="$seconds" 'BEGIN { if (s <= 0) s = 0.001; printf "%.0f %d\n", n / s, n }'
@@ -85,11 +94,14 @@ measure() {
 
 # A first, unmeasured run warms the server up (JIT compilation, first touch of buffers) and sizes the measured runs:
 # prints the write count that takes about SECONDS_PER_RUN at the warm-up's rate (at least the warm-up's count), or
-# 0 for a read workload. Fails when the server cannot do the workload at all.
+# 0 for a read workload. Fails when the server cannot do the workload at all. The warm-up writes 1 MiB per request
+# in flight: enough to time, and about a second even at queue depth 1 over a backend that takes 2 ms per write.
 warm_up() {
   local workload=$1 url=$2
   local count=0 result iops
-  if [[ $workload == write-* ]]; then count=$((32 * 1024 * 1024 / $(write_size "$workload"))); fi
+  if [[ $workload == write-* ]]; then
+    count=$(($(write_depth "$workload") * 1024 * 1024 / $(write_size "$workload")))
+  fi
   result=$(run_workload "$workload" "$url" "$count" 2) || return 1
   read -r iops _ <<<"$result"
   if ((count > 0)); then
