@@ -100,8 +100,8 @@ run_pass() {
 
 labels() {
   local workload
-  printf 'label\ttmpfs\t**Pass 1: 1 GiB file on tmpfs** (IOPS, ratio to tgt, server CPU time per I/O)\n'
-  printf 'label\tslow\t**Pass 2: same file, 2 ms added to every write** (jtarget only; ratio to WCE=0)\n'
+  printf 'label\ttmpfs\t**Pass 1: 1 GiB file on tmpfs** (median IOPS, ratio to tgt, lowest and highest run, server CPU time per I/O)\n'
+  printf 'label\tslow\t**Pass 2: same file, 2 ms added to every write** (jtarget only; ratios to WCE=0)\n'
   printf 'label\ttgt\ttgt\nlabel\tjtarget-wce1\tjtarget WCE=1\nlabel\tjtarget-wce0\tjtarget WCE=0\n'
   printf 'label\tjscsi\tjSCSI 2.5.2\n'
   printf 'label\tslow-wce1\tjtarget WCE=1\nlabel\tslow-wce0\tjtarget WCE=0\n'

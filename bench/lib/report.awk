@@ -3,8 +3,8 @@
 #                                                (a cell is n/a when every run failed, and says so when some did)
 #   label PASS|SERVER|WORKLOAD TEXT              how to name a pass, server or workload in the table
 #   columns PASS SERVER...                       the servers of a pass, in table order; the first is the reference
-# Each cell is the median over the runs of IOPS and of server CPU time per I/O, plus the ratio of the median IOPS to
-# that of the pass's reference server measured in the same run.
+# Each cell is the median over the runs of IOPS and of server CPU time per I/O, the ratio of the median IOPS to that
+# of the pass's reference server measured in the same run, and the lowest and highest IOPS of the runs.
 BEGIN { FS = "\t" }
 
 $1 == "label" { label[$2] = $3; next }
@@ -25,14 +25,26 @@ $1 == "columns" {
     cpu[key, n] = $5
 }
 
-function median(values, key, n,    sorted, i, j, t) {
+# Sorts the n runs of values[key, 1..n] into sorted[1..n].
+function sort_runs(values, key, n, sorted,    i, j, t) {
     for (i = 1; i <= n; i++) sorted[i] = values[key, i] + 0
     for (i = 2; i <= n; i++) {
         t = sorted[i]
         for (j = i - 1; j >= 1 && sorted[j] > t; j--) sorted[j + 1] = sorted[j]
         sorted[j + 1] = t
     }
+}
+
+function median(values, key, n,    sorted) {
+    sort_runs(values, key, n, sorted)
     return n % 2 ? sorted[(n + 1) / 2] : (sorted[n / 2] + sorted[n / 2 + 1]) / 2
+}
+
+# "lowest–highest" of the runs' IOPS: on a noisy machine the spread says how far to trust the median.
+function spread(key, n,    sorted) {
+    if (n < 2) return ""
+    sort_runs(iops, key, n, sorted)
+    return sprintf(", runs %s–%s", grouped(sorted[1]), grouped(sorted[n]))
 }
 
 # 12345 -> "12 345": figures are read across a wide table.
@@ -67,7 +79,8 @@ END {
                 m = median(iops, key, count[key])
                 ratio = ref_iops > 0 ? sprintf(" (%.2f×)", m / ref_iops) : ""
                 note = failed[key] ? sprintf(" (%d of %d runs failed)", failed[key], failed[key] + count[key]) : ""
-                printf " %s IOPS%s, %.1f µs CPU/IO%s |", grouped(m), ratio, median(cpu, key, count[key]), note
+                printf " %s IOPS%s%s, %.1f µs CPU/IO%s |", grouped(m), ratio, spread(key, count[key]),
+                    median(cpu, key, count[key]), note
             }
             printf "\n"
         }
