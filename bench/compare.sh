@@ -7,9 +7,10 @@
 #   The servers run side by side and the runs of a workload take turns between them, so that the noise of a shared
 #   machine falls on all of them alike; each figure is compared with tgt's.
 # Pass 2, slow backend: the same file behind 2 ms per write (jtarget's delay element), WCE=1 against WCE=0, bursts
-#   of writes that fit the cache arena (at queue depth 32 the server's CPU rather than the delay limits WCE=0 on two
-#   cores, so the pass also writes at queue depth 1, where the delay dominates). tgt and jSCSI have no such decorator; dm-delay under them would need the
-#   kernel's device mapper, so this pass is jtarget only.
+#   of writes that fit the cache arena. At queue depth 32 the server's CPU rather than the delay limits WCE=0 on two
+#   cores, so the write at queue depth 1, where the delay dominates, is the telling row. tgt and jSCSI have no delay
+#   of their own, and the kernel this was written on has no device mapper for dm-delay under them (not implemented),
+#   so this pass is jtarget only.
 #
 # Every figure is the median of RUNS runs, after one unmeasured warm-up run per server and workload that also sizes
 # the write runs to about SECONDS_PER_RUN. Server CPU time per I/O comes from /proc/PID/stat around each run.
@@ -100,7 +101,8 @@ run_pass() {
 
 labels() {
   local workload
-  printf 'label\ttmpfs\t**Pass 1: 1 GiB file on tmpfs** (median IOPS, ratio to tgt, lowest and highest run, server CPU time per I/O)\n'
+  printf 'label\ttmpfs\t%s %s\n' "**Pass 1: 1 GiB file on tmpfs** (median IOPS, ratio to tgt, lowest and highest run," \
+    "server CPU time per I/O)"
   printf 'label\tslow\t**Pass 2: same file, 2 ms added to every write** (jtarget only; ratios to WCE=0)\n'
   printf 'label\ttgt\ttgt\nlabel\tjtarget-wce1\tjtarget WCE=1\nlabel\tjtarget-wce0\tjtarget WCE=0\n'
   printf 'label\tjscsi\tjSCSI 2.5.2\n'
