@@ -1,6 +1,7 @@
 package dev.jtarget.backend.device;
 
-import dev.jtarget.backend.device.LinuxCalls.ErrnoException;
+import dev.jtarget.backend.io.Libc;
+import dev.jtarget.backend.io.Libc.ErrnoException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +18,13 @@ final class BlockDevice implements AutoCloseable {
     /** {@code S_IFMT} and {@code S_IFBLK} of {@code st_mode}. */
     private static final int S_IFMT = 0170000;
     private static final int S_IFBLK = 0060000;
+    // Linux UAPI ioctl numbers, identical on x86_64 and aarch64 (the generic ioctl encoding).
+    /** {@code _IOR(0x12, 114, size_t)}: the device size in bytes, as a u64. */
+    private static final long BLKGETSIZE64 = 0x80081272L;
+    /** {@code _IO(0x12, 104)}: the logical block size, as an int. */
+    private static final long BLKSSZGET = 0x1268L;
+    /** {@code _IO(0x12, 119)}: discard the byte range {@code u64[2] = {start, length}}. */
+    private static final long BLKDISCARD = 0x1277L;
 
     private final Path path;
     private final int fd;
@@ -40,16 +48,18 @@ final class BlockDevice implements AutoCloseable {
      *                     program or already a LUN)
      */
     static BlockDevice openExclusive(Path path, boolean readOnly) throws IOException {
-        LinuxCalls.requireAvailable();
+        if (Libc.unavailable() != null) {
+            throw new IOException("raw block devices are not supported here: " + Libc.unavailable());
+        }
         if (!Files.exists(path)) {
             throw new IOException("no such device: " + path);
         }
-        int flags = (readOnly ? LinuxCalls.O_RDONLY : LinuxCalls.O_RDWR) | LinuxCalls.O_EXCL | LinuxCalls.O_CLOEXEC;
+        int flags = (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_EXCL | Libc.O_CLOEXEC;
         int fd;
         try {
-            fd = LinuxCalls.open(path.toString(), flags);
+            fd = Libc.open(path.toString(), flags);
         } catch (ErrnoException e) {
-            if (e.errno() == LinuxCalls.EBUSY) {
+            if (e.errno() == Libc.EBUSY) {
                 throw new IOException(path + " is in use: mounted, opened exclusively by another program, or already"
                         + " the backend of a LUN", e);
             }
@@ -63,12 +73,12 @@ final class BlockDevice implements AutoCloseable {
                 // On anything but a block device O_EXCL without O_CREAT means nothing, so this is no lock at all.
                 throw new IOException(path + " is not a block device (regular files use the file backend)");
             }
-            long size = LinuxCalls.ioctlReadLong(fd, LinuxCalls.BLKGETSIZE64, "BLKGETSIZE64 on " + path);
-            int blockSize = LinuxCalls.ioctlReadInt(fd, LinuxCalls.BLKSSZGET, "BLKSSZGET on " + path);
+            long size = Libc.ioctlReadLong(fd, BLKGETSIZE64, "BLKGETSIZE64 on " + path);
+            int blockSize = Libc.ioctlReadInt(fd, BLKSSZGET, "BLKSSZGET on " + path);
             return new BlockDevice(path, fd, size, blockSize, (long) attributes.get("rdev"));
         } catch (IOException | RuntimeException e) {
             try {
-                LinuxCalls.close(fd, "close " + path);
+                Libc.close(fd, "close " + path);
             } catch (IOException closeFailure) {
                 e.addSuppressed(closeFailure);
             }
@@ -119,7 +129,7 @@ final class BlockDevice implements AutoCloseable {
 
     /** {@code ioctl(BLKDISCARD)}: the kernel drops the range from the page cache and tells the device. */
     void discard(long offset, long length) throws IOException {
-        LinuxCalls.ioctlRange(fd, LinuxCalls.BLKDISCARD, offset, length,
+        Libc.ioctlRange(fd, BLKDISCARD, offset, length,
                 "BLKDISCARD " + offset + "+" + length + " on " + path);
     }
 
@@ -128,13 +138,13 @@ final class BlockDevice implements AutoCloseable {
      * EOPNOTSUPP when the device has none (the kernel does not fall back to writing zeros here).
      */
     void zeroOutUnmapping(long offset, long length) throws IOException {
-        LinuxCalls.fallocate(fd, LinuxCalls.FALLOC_FL_PUNCH_HOLE | LinuxCalls.FALLOC_FL_KEEP_SIZE, offset, length,
+        Libc.fallocate(fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, offset, length,
                 "zero (unmapping) " + offset + "+" + length + " on " + path);
     }
 
     /** {@code fallocate(ZERO_RANGE | KEEP_SIZE)}: zeros by any means, the kernel writing zero pages if it must. */
     void zeroOutWriting(long offset, long length) throws IOException {
-        LinuxCalls.fallocate(fd, LinuxCalls.FALLOC_FL_ZERO_RANGE | LinuxCalls.FALLOC_FL_KEEP_SIZE, offset, length,
+        Libc.fallocate(fd, Libc.FALLOC_FL_ZERO_RANGE | Libc.FALLOC_FL_KEEP_SIZE, offset, length,
                 "zero " + offset + "+" + length + " on " + path);
     }
 
@@ -142,7 +152,7 @@ final class BlockDevice implements AutoCloseable {
     @Override
     public void close() throws IOException {
         if (closed.compareAndSet(false, true)) {
-            LinuxCalls.close(fd, "close " + path);
+            Libc.close(fd, "close " + path);
         }
     }
 }

@@ -5,7 +5,8 @@ import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
 import dev.jtarget.backend.io.ChannelIo;
-import dev.jtarget.backend.device.LinuxCalls.ErrnoException;
+import dev.jtarget.backend.io.Libc;
+import dev.jtarget.backend.io.Libc.ErrnoException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -50,8 +51,7 @@ public final class DeviceBackend implements BlockBackend {
         this.device = device;
         this.queue = queue;
         this.readOnly = options.readOnly();
-        this.io = new ChannelIo(channel, "device-io-" + queue.name(), options.ioThreads(), describe(),
-                failure -> failure instanceof ErrnoException errno && errno.errno() == LinuxCalls.ENOSPC);
+        this.io = new ChannelIo(channel, "device-io-" + queue.name(), options.ioThreads(), describe());
     }
 
     /**
@@ -177,7 +177,7 @@ public final class DeviceBackend implements BlockBackend {
         try {
             device.discard(offset, length);
         } catch (ErrnoException e) {
-            if (e.errno() != LinuxCalls.EOPNOTSUPP) {
+            if (e.errno() != Libc.EOPNOTSUPP) {
                 throw e;
             }
             // The device stopped taking discards (a loop device whose backing filesystem cannot punch holes). If
@@ -197,7 +197,7 @@ public final class DeviceBackend implements BlockBackend {
                 device.zeroOutUnmapping(offset, length);
                 return;
             } catch (ErrnoException e) {
-                if (e.errno() != LinuxCalls.EOPNOTSUPP) {
+                if (e.errno() != Libc.EOPNOTSUPP) {
                     throw e;
                 }
                 log.info("{} has no write-zeroes command; zeroing will write zeros", device.path());

@@ -49,8 +49,7 @@ public final class FileBackend implements BlockBackend {
         this.blockSize = options.blockSize();
         this.readOnly = options.readOnly();
         this.puncher = puncher;
-        this.io = new ChannelIo(channel, "file-io-" + path.getFileName(), options.ioThreads(), describe(),
-                failure -> failure instanceof HolePuncher.ErrnoException errno && errno.isOutOfSpace());
+        this.io = new ChannelIo(channel, "file-io-" + path.getFileName(), options.ioThreads(), describe());
     }
 
     /**
