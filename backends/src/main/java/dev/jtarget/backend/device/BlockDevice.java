@@ -2,7 +2,10 @@ package dev.jtarget.backend.device;
 
 import dev.jtarget.backend.io.Libc;
 import dev.jtarget.backend.io.Libc.ErrnoException;
+import dev.jtarget.backend.io.Positional;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -12,9 +15,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * A block device opened exclusively through libc: {@code open(O_EXCL)} on a block device makes the kernel refuse every
  * other exclusive open (another LUN, mkfs, LVM, md) and every mount for as long as the descriptor stays open, and fails
  * at once when someone already holds the device. The descriptor also carries the calls the JDK cannot make: the size
- * and block size ioctls, BLKDISCARD and fallocate.
+ * and block size ioctls, BLKDISCARD and fallocate, and, opened with O_DIRECT, the data transfers ({@link Positional}):
+ * the JDK's own direct I/O would demand the alignment of the filesystem holding the device node (4096 on devtmpfs)
+ * instead of the device's logical block size.
  */
-final class BlockDevice implements AutoCloseable {
+final class BlockDevice implements AutoCloseable, Positional {
     /** {@code S_IFMT} and {@code S_IFBLK} of {@code st_mode}. */
     private static final int S_IFMT = 0170000;
     private static final int S_IFBLK = 0060000;
@@ -42,19 +47,20 @@ final class BlockDevice implements AutoCloseable {
     }
 
     /**
-     * Opens {@code path} exclusively, read-write or read-only.
+     * Opens {@code path} exclusively, read-write or read-only, and with {@code direct} bypassing the page cache.
      *
      * @throws IOException when it does not exist, is not a block device, or is in use (mounted, held by another
      *                     program or already a LUN)
      */
-    static BlockDevice openExclusive(Path path, boolean readOnly) throws IOException {
+    static BlockDevice openExclusive(Path path, boolean readOnly, boolean direct) throws IOException {
         if (Libc.unavailable() != null) {
             throw new IOException("raw block devices are not supported here: " + Libc.unavailable());
         }
         if (!Files.exists(path)) {
             throw new IOException("no such device: " + path);
         }
-        int flags = (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_EXCL | Libc.O_CLOEXEC;
+        int flags = (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_EXCL | Libc.O_CLOEXEC
+                | (direct ? Libc.O_DIRECT : 0);
         int fd;
         try {
             fd = Libc.open(path.toString(), flags);
@@ -125,6 +131,28 @@ final class BlockDevice implements AutoCloseable {
 
     int logicalBlockSize() {
         return logicalBlockSize;
+    }
+
+    /**
+     * {@code pread(2)} into a direct buffer; with O_DIRECT its address, {@code position} and length must be multiples
+     * of the logical block size.
+     */
+    @Override
+    public int read(ByteBuffer destination, long position) throws IOException {
+        int length = destination.remaining();
+        long read = Libc.pread(fd, MemorySegment.ofBuffer(destination), position,
+                "read " + position + "+" + length + " on " + path);
+        destination.position(destination.position() + (int) read);
+        return read == 0 && length > 0 ? -1 : (int) read;
+    }
+
+    /** {@code pwrite(2)} from a direct buffer, aligned as for {@link #read}. */
+    @Override
+    public int write(ByteBuffer source, long position) throws IOException {
+        long written = Libc.pwrite(fd, MemorySegment.ofBuffer(source), position,
+                "write " + position + "+" + source.remaining() + " on " + path);
+        source.position(source.position() + (int) written);
+        return (int) written;
     }
 
     /** {@code ioctl(BLKDISCARD)}: the kernel drops the range from the page cache and tells the device. */

@@ -15,12 +15,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What the file and device backends share: a {@link FileChannel} driven with positional calls (pread/pwrite, safe
- * concurrently) from a fixed pool of daemon I/O threads, futures that fail with the {@link BackendException} itself,
- * and fdatasync with a sticky failure.
+ * What the file and device backends share: positional reads and writes (pread/pwrite, safe concurrently) by a
+ * {@link Transfer} from a fixed pool of daemon I/O threads, futures that fail with the {@link BackendException} itself,
+ * and fdatasync on a {@link FileChannel} with a sticky failure.
  */
 public final class ChannelIo {
     private final FileChannel channel;
+    private final Transfer transfer;
     private final ThreadPoolExecutor io;
     private final String description;
     /**
@@ -30,11 +31,14 @@ public final class ChannelIo {
     private volatile IOException flushFailure;
 
     /**
+     * @param channel      the file or device: flushed, and closed at shutdown
+     * @param transfer     how reads and writes reach it: {@link Transfer#through} the channel, or aligned for O_DIRECT
      * @param threadPrefix names the I/O threads {@code <threadPrefix>-N}
      * @param description  how errors name the backend, e.g. {@code file /data/disk0.img}
      */
-    public ChannelIo(FileChannel channel, String threadPrefix, int threads, String description) {
+    public ChannelIo(FileChannel channel, Transfer transfer, String threadPrefix, int threads, String description) {
         this.channel = channel;
+        this.transfer = transfer;
         this.description = description;
         AtomicInteger counter = new AtomicInteger();
         // Daemon threads: a backend someone forgot to close must not keep the JVM alive.
@@ -44,10 +48,6 @@ public final class ChannelIo {
                     thread.setDaemon(true);
                     return thread;
                 });
-    }
-
-    public FileChannel channel() {
-        return channel;
     }
 
     /** Work on the I/O threads. */
@@ -106,14 +106,14 @@ public final class ChannelIo {
         return false;
     }
 
+    /** See {@link Transfer#readFully}: false when the end of the file came first. */
+    public boolean readFully(long offset, ByteBuffer destination) throws IOException {
+        return transfer.readFully(offset, destination);
+    }
+
     /** Writes the buffers back to back from {@code offset}, looping over short writes. */
     public void writeFully(long offset, ByteBuffer[] sources) throws IOException {
-        long position = offset;
-        for (ByteBuffer source : sources) {
-            while (source.hasRemaining()) {
-                position += channel.write(source, position);
-            }
-        }
+        transfer.writeFully(offset, sources);
     }
 
     /** fdatasync; once one has failed, every later one fails too (see {@link #flushFailure}). */
@@ -146,6 +146,10 @@ public final class ChannelIo {
             Thread.currentThread().interrupt();
         }
         channel.close(); // requests still running fail with AsynchronousCloseException, reported as NOT_READY
+        if (drained) {
+            // Only now: a transfer still running would otherwise hand freed memory to the kernel.
+            transfer.release();
+        }
         return drained;
     }
 }
