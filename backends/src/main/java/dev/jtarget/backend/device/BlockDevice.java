@@ -115,6 +115,11 @@ final class BlockDevice implements AutoCloseable, Positional {
 
     /** The device's sysfs directory, {@code /sys/dev/block/MAJOR:MINOR}. */
     Path sysfsDirectory() {
+        return sysfsDirectory(deviceNumber);
+    }
+
+    /** The sysfs directory of the block device numbered {@code deviceNumber} (its {@code st_rdev}). */
+    static Path sysfsDirectory(long deviceNumber) {
         // glibc's major()/minor() decoding of a 64-bit dev_t.
         long major = ((deviceNumber >>> 8) & 0xfffL) | ((deviceNumber >>> 32) & ~0xfffL);
         long minor = (deviceNumber & 0xffL) | ((deviceNumber >>> 12) & ~0xffL);

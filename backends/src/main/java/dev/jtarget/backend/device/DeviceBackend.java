@@ -13,6 +13,7 @@ import dev.jtarget.backend.io.Transfer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -35,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * flushes the device's own volatile cache). With {@link DeviceBackendOptions#direct()} the exclusive descriptor is
  * opened with O_DIRECT and data moves through it instead ({@link BlockDevice} as {@link Positional}, unaligned
  * buffers copied by an {@link AlignedTransfer}), bypassing the page cache; flushes are still needed for the device's
- * cache and go through the channel, whose fdatasync flushes the whole device. Discards use {@code BLKDISCARD}, or an unmapping write-zeroes
- * where the kernel says that deallocates (see {@link DeviceQueue}); write-zeroes uses the device's write-zeroes
+ * cache and go through the channel, whose fdatasync flushes the whole device.
+ *
+ * <p>Discards use {@code BLKDISCARD}, or an unmapping write-zeroes where the kernel says that deallocates (see {@link DeviceQueue}); write-zeroes uses the device's write-zeroes
  * command and falls back to the kernel writing zero pages. Like {@code FileBackend}, all I/O runs on the backend's own
  * pool of daemon threads ({@code device-io-<name>-N}) and futures complete there.
  */
@@ -93,6 +95,15 @@ public final class DeviceBackend implements BlockBackend {
             }
             throw e;
         }
+    }
+
+    /**
+     * The logical block size of the block device at {@code path}, read from sysfs without opening the device: a LUN's
+     * block size must be a multiple of it, and under O_DIRECT every transfer is aligned to it.
+     */
+    public static int logicalBlockSize(Path path) throws IOException {
+        long deviceNumber = (long) Files.getAttribute(path, "unix:rdev");
+        return DeviceQueue.logicalBlockSize(BlockDevice.sysfsDirectory(deviceNumber).toRealPath());
     }
 
     /** True when {@code path} (after symbolic links) is a block device node: what this backend can open. */
