@@ -91,25 +91,23 @@ final class BackendInterpreter {
      * block around it, which the backend does not do.
      */
     private boolean fitsDirectFile(ConfigElement element, Path path, int blockSize) {
-        OptionalInt fileSystemBlock = devices.fileSystemBlockSize(path);
-        if (fileSystemBlock.isEmpty() || blockSize % fileSystemBlock.getAsInt() == 0) {
-            return true;
-        }
-        reporter.problem(element, "block-size " + blockSize + " of " + element.parent().describe()
-                + " is not a multiple of the " + fileSystemBlock.getAsInt() + "-byte blocks of the filesystem holding '"
+        return fits(element, blockSize, devices.fileSystemBlockSize(path), "-byte blocks of the filesystem holding '"
                 + element.attribute("path") + "', which direct=\"true\" (O_DIRECT) reads and writes whole");
-        return false;
     }
 
     /** A device reads and writes whole logical blocks, whether through the page cache or with O_DIRECT. */
     private boolean fitsDevice(ConfigElement element, Path path, int blockSize) {
-        OptionalInt logicalBlock = devices.logicalBlockSize(path);
-        if (logicalBlock.isEmpty() || blockSize % logicalBlock.getAsInt() == 0) {
+        return fits(element, blockSize, devices.logicalBlockSize(path),
+                "-byte logical blocks of device '" + element.attribute("path") + "'");
+    }
+
+    /** True when {@code blockSize} is a whole number of {@code unit} (or the unit is unknown); reports it if not. */
+    private boolean fits(ConfigElement element, int blockSize, OptionalInt unit, String unitDescription) {
+        if (unit.isEmpty() || blockSize % unit.getAsInt() == 0) {
             return true;
         }
         reporter.problem(element, "block-size " + blockSize + " of " + element.parent().describe()
-                + " is not a multiple of the " + logicalBlock.getAsInt() + "-byte logical blocks of device '"
-                + element.attribute("path") + "'");
+                + " is not a multiple of the " + unit.getAsInt() + unitDescription);
         return false;
     }
 

@@ -111,22 +111,8 @@ public final class Libc {
     /** {@code open(path, flags)}; returns the file descriptor. */
     public static int open(String path, int flags) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
             MemorySegment cPath = arena.allocateFrom(path);
-            while (true) {
-                int fd = (int) OPEN.invokeExact(state, cPath, flags, 0);
-                if (fd >= 0) {
-                    return fd;
-                }
-                int errno = errno(state);
-                if (errno != EINTR) {
-                    throw new ErrnoException("open " + path, errno);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native open failed unexpectedly", t);
+            return (int) retryingOnEintr("open " + path, state -> (int) OPEN.invokeExact(state, cPath, flags, 0));
         }
     }
 
@@ -134,7 +120,7 @@ public final class Libc {
     public static long ioctlReadLong(int fd, long request, String what) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
-            ioctl(arena, fd, request, value, what);
+            ioctl(fd, request, value, what);
             return value.get(ValueLayout.JAVA_LONG, 0);
         }
     }
@@ -143,7 +129,7 @@ public final class Libc {
     public static int ioctlReadInt(int fd, long request, String what) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
-            ioctl(arena, fd, request, value, what);
+            ioctl(fd, request, value, what);
             return value.get(ValueLayout.JAVA_INT, 0);
         }
     }
@@ -154,42 +140,17 @@ public final class Libc {
             MemorySegment range = arena.allocate(ValueLayout.JAVA_LONG, 2);
             range.setAtIndex(ValueLayout.JAVA_LONG, 0, start);
             range.setAtIndex(ValueLayout.JAVA_LONG, 1, length);
-            ioctl(arena, fd, request, range, what);
+            ioctl(fd, request, range, what);
         }
     }
 
-    private static void ioctl(Arena arena, int fd, long request, MemorySegment argument, String what)
-            throws IOException {
-        MemorySegment state = arena.allocate(CALL_STATE);
-        try {
-            while ((int) IOCTL.invokeExact(state, fd, request, argument) != 0) {
-                int errno = errno(state);
-                if (errno != EINTR) {
-                    throw new ErrnoException(what, errno);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native ioctl failed unexpectedly", t);
-        }
+    private static void ioctl(int fd, long request, MemorySegment argument, String what) throws IOException {
+        retryingOnEintr(what, state -> (int) IOCTL.invokeExact(state, fd, request, argument));
     }
 
     /** {@code fallocate(fd, mode, offset, length)}. */
     public static void fallocate(int fd, int mode, long offset, long length, String what) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            while ((int) FALLOCATE.invokeExact(state, fd, mode, offset, length) != 0) {
-                int errno = errno(state);
-                if (errno != EINTR) {
-                    throw new ErrnoException(what, errno);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native fallocate failed unexpectedly", t);
-        }
+        retryingOnEintr(what, state -> (int) FALLOCATE.invokeExact(state, fd, mode, offset, length));
     }
 
     /**
@@ -197,22 +158,29 @@ public final class Libc {
      * native memory (a heap segment cannot be handed to the kernel).
      */
     public static long pread(int fd, MemorySegment buffer, long offset, String what) throws IOException {
-        return transfer(PREAD, fd, buffer, offset, what);
+        return retryingOnEintr(what, state -> (long) PREAD.invokeExact(state, fd, buffer, buffer.byteSize(), offset));
     }
 
     /** {@code pwrite(fd, buffer, buffer.byteSize(), offset)}: the bytes written. */
     public static long pwrite(int fd, MemorySegment buffer, long offset, String what) throws IOException {
-        return transfer(PWRITE, fd, buffer, offset, what);
+        return retryingOnEintr(what,
+                state -> (long) PWRITE.invokeExact(state, fd, buffer, buffer.byteSize(), offset));
     }
 
-    private static long transfer(MethodHandle call, int fd, MemorySegment buffer, long offset, String what)
-            throws IOException {
+    /** One downcall whose errno lands in {@code state}; a negative result means failure. */
+    @FunctionalInterface
+    private interface NativeCall {
+        long invoke(MemorySegment state) throws Throwable;
+    }
+
+    /** Makes {@code call} again while it fails with EINTR; its result, or an {@link ErrnoException} naming what. */
+    private static long retryingOnEintr(String what, NativeCall call) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             while (true) {
-                long transferred = (long) call.invokeExact(state, fd, buffer, buffer.byteSize(), offset);
-                if (transferred >= 0) {
-                    return transferred;
+                long result = call.invoke(state);
+                if (result >= 0) {
+                    return result;
                 }
                 int errno = errno(state);
                 if (errno != EINTR) {
@@ -222,7 +190,7 @@ public final class Libc {
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException("native " + what + " failed unexpectedly", t);
+            throw new IllegalStateException("native call for " + what + " failed unexpectedly", t);
         }
     }
 
