@@ -9,11 +9,12 @@
 #                     write/read-verify run, and our NBD client is checked against its filters (block size limits,
 #                     no FUA, no WRITE_ZEROES); qemu-nbd, the third NBD server the tests use, comes with qemu-utils
 #   nbd-server        the NBD reference server, likewise holding a LUN's data in the tests
+#   fio               its nbd engine (libnbd) writes and verifies data through our own NBD peer server
 # Idempotent: when everything is installed it does nothing. As root it installs what is missing (apt-get update
 # once, then apt-get install); otherwise it says what is missing and carries on, so the unit tests still run.
 set -euo pipefail
 
-readonly PACKAGES=(libiscsi-bin qemu-utils qemu-block-extra qemu-system-x86 sg3-utils nbdkit nbd-server)
+readonly PACKAGES=(libiscsi-bin qemu-utils qemu-block-extra qemu-system-x86 sg3-utils nbdkit nbd-server fio)
 
 say() {
   echo "install-test-deps: $*" >&2

@@ -8,16 +8,24 @@ import java.util.Objects;
 /** Where a LUN's blocks live; one record per backend element of the XML, and one for the delay decorator. */
 public sealed interface BackendConfig {
 
-    /** {@code <file path=".." size=".."/>}: a sparse file, created at {@code sizeBytes} if absent. */
-    record File(Path path, long sizeBytes) implements BackendConfig {
+    /**
+     * {@code <file path=".." size=".." direct=".."/>}: a sparse file, created at {@code sizeBytes} if absent.
+     *
+     * @param direct open it with O_DIRECT, bypassing the kernel's page cache
+     */
+    record File(Path path, long sizeBytes, boolean direct) implements BackendConfig {
     }
 
     /** {@code <memory size=".."/>}: a RAM disk, lost at exit. */
     record Memory(long sizeBytes) implements BackendConfig {
     }
 
-    /** {@code <device path=".."/>}: a raw block device, held exclusively; its size is the device's. */
-    record Device(Path path) implements BackendConfig {
+    /**
+     * {@code <device path=".." direct=".."/>}: a raw block device, held exclusively; its size is the device's.
+     *
+     * @param direct open it with O_DIRECT, bypassing the kernel's page cache
+     */
+    record Device(Path path, boolean direct) implements BackendConfig {
     }
 
     /**

@@ -5,11 +5,13 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 /**
  * Turns the backend element of a {@code <lun>} (and the {@code <delay>} after it) into a {@link BackendConfig},
- * reporting what the schema cannot check: sizes in whole blocks, devices that exist, URIs that parse, paths used once.
+ * reporting what the schema cannot check: sizes in whole blocks, devices that exist, URIs that parse, paths used once,
+ * block sizes the storage can take.
  */
 final class BackendInterpreter {
 
@@ -48,13 +50,18 @@ final class BackendInterpreter {
                 // Both checked, so that a wrong size and a reused file are reported in one go.
                 OptionalLong size = lunSize(element, blockSize);
                 Optional<Path> path = paths.claim(element, "file", user);
-                yield size.isPresent() ? path.map(p -> new BackendConfig.File(p, size.getAsLong())) : Optional.empty();
+                boolean direct = "true".equals(element.attribute("direct"));
+                boolean aligned = path.isEmpty() || !direct || fitsDirectFile(element, path.get(), blockSize);
+                yield size.isPresent() && aligned
+                        ? path.map(p -> new BackendConfig.File(p, size.getAsLong(), direct)) : Optional.empty();
             }
             case "memory" -> {
                 OptionalLong size = lunSize(element, blockSize);
                 yield size.isPresent() ? Optional.of(new BackendConfig.Memory(size.getAsLong())) : Optional.empty();
             }
-            case "device" -> device(element, user).map(BackendConfig.Device::new);
+            case "device" -> device(element, user)
+                    .filter(path -> fitsDevice(element, path, blockSize))
+                    .map(path -> new BackendConfig.Device(path, "true".equals(element.attribute("direct"))));
             case "nbd" -> nbd(element);
             default -> throw new IllegalStateException("not a backend element: " + element.name());
         };
@@ -78,6 +85,31 @@ final class BackendInterpreter {
                 yield Optional.empty();
             }
         };
+    }
+
+    /**
+     * O_DIRECT moves whole filesystem blocks: a LUN block smaller than one would need a read-modify-write of the
+     * block around it, which the backend does not do.
+     */
+    private boolean fitsDirectFile(ConfigElement element, Path path, int blockSize) {
+        return fits(element, blockSize, devices.fileSystemBlockSize(path), "-byte blocks of the filesystem holding '"
+                + element.attribute("path") + "', which direct=\"true\" (O_DIRECT) reads and writes whole");
+    }
+
+    /** A device reads and writes whole logical blocks, whether through the page cache or with O_DIRECT. */
+    private boolean fitsDevice(ConfigElement element, Path path, int blockSize) {
+        return fits(element, blockSize, devices.logicalBlockSize(path),
+                "-byte logical blocks of device '" + element.attribute("path") + "'");
+    }
+
+    /** True when {@code blockSize} is a whole number of {@code unit} (or the unit is unknown); reports it if not. */
+    private boolean fits(ConfigElement element, int blockSize, OptionalInt unit, String unitDescription) {
+        if (unit.isEmpty() || blockSize % unit.getAsInt() == 0) {
+            return true;
+        }
+        reporter.problem(element, "block-size " + blockSize + " of " + element.parent().describe()
+                + " is not a multiple of the " + unit.getAsInt() + unitDescription);
+        return false;
     }
 
     private Optional<BackendConfig> nbd(ConfigElement element) {

@@ -31,11 +31,13 @@ final class Backends {
         return switch (backend) {
             case BackendConfig.File file -> FileBackend.open(FileBackendOptions
                     .of(baseDir.resolve(file.path()), file.sizeBytes(), lun.blockSize())
-                    .withReadOnly(lun.readOnly()));
+                    .withReadOnly(lun.readOnly())
+                    .withDirect(file.direct()));
             case BackendConfig.Memory memory -> new MemoryBackend(memory.sizeBytes(), lun.blockSize());
             case BackendConfig.Device device -> DeviceBackend.open(DeviceBackendOptions
                     .of(baseDir.resolve(device.path()))
-                    .withReadOnly(lun.readOnly()));
+                    .withReadOnly(lun.readOnly())
+                    .withDirect(device.direct()));
             // The export's block size is whatever the peer requires (at least 512); the LUN's must be a multiple.
             case BackendConfig.Nbd nbd -> NbdBackend.connect(nbd.uri(),
                     NbdClientOptions.defaults().withUnavailableTimeout(nbd.timeout()));

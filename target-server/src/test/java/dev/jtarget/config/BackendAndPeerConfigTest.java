@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,8 +53,50 @@ class BackendAndPeerConfigTest {
 
     @Test
     void deviceBackendKeepsItsPath() throws ConfigException {
-        assertEquals(new BackendConfig.Device(Path.of("/dev/disk/by-id/wwn-0x5000c500a1b2c3d4")),
+        assertEquals(new BackendConfig.Device(Path.of("/dev/disk/by-id/wwn-0x5000c500a1b2c3d4"), false),
                 backendOf("    <lun id=\"0\"><device path=\"/dev/disk/by-id/wwn-0x5000c500a1b2c3d4\"/></lun>\n"));
+    }
+
+    /** Every path a block device, of 4096-byte logical blocks, holding files on a filesystem of 4096-byte blocks. */
+    private static final DeviceProbe FOUR_KIB_STORAGE = new DeviceProbe() {
+        @Override
+        public Status status(Path path) {
+            return Status.BLOCK_DEVICE;
+        }
+
+        @Override
+        public OptionalInt logicalBlockSize(Path path) {
+            return OptionalInt.of(4096);
+        }
+
+        @Override
+        public OptionalInt fileSystemBlockSize(Path path) {
+            return OptionalInt.of(4096);
+        }
+    };
+
+    @Test
+    void directFilesAndDevicesLoadWithTheirFlag() throws ConfigException {
+        String xml = config("", "    <lun id=\"0\" block-size=\"4096\">"
+                + "<file path=\"/srv/a.img\" size=\"1M\" direct=\"true\"/></lun>\n"
+                + "    <lun id=\"1\" block-size=\"4096\"><device path=\"/dev/sdb\" direct=\"true\"/></lun>\n");
+        List<LunConfig> luns = load(xml, FOUR_KIB_STORAGE).targets().getFirst().luns();
+        assertEquals(new BackendConfig.File(Path.of("/srv/a.img"), 1L << 20, true), luns.get(0).backend());
+        assertEquals(new BackendConfig.Device(Path.of("/dev/sdb"), true), luns.get(1).backend());
+    }
+
+    @Test
+    void blockSizesSmallerThanWhatTheStorageTransfersAreRefusedWithTheirLine() {
+        String xml = config("", "    <lun id=\"0\"><file path=\"/srv/a.img\" size=\"1M\" direct=\"true\"/></lun>\n"
+                + "    <lun id=\"1\"><file path=\"/srv/b.img\" size=\"1M\"/></lun>\n"
+                + "    <lun id=\"2\"><device path=\"/dev/sdb\"/></lun>\n");
+        assertEquals(List.of(
+                "4: block-size 512 of lun 0 in target '" + TARGET + "' is not a multiple of the 4096-byte blocks of"
+                        + " the filesystem holding '/srv/a.img', which direct=\"true\" (O_DIRECT) reads and writes"
+                        + " whole",
+                "6: block-size 512 of lun 2 in target '" + TARGET + "' is not a multiple of the 4096-byte logical"
+                        + " blocks of device '/dev/sdb'"),
+                problems(xml, FOUR_KIB_STORAGE));
     }
 
     @Test

@@ -39,7 +39,7 @@ class ConfigLoaderTest {
         assertEquals(Optional.empty(), target.mutualChap());
         assertEquals(List.of(), target.allowedInitiators());
         assertEquals(List.of(new LunConfig(0, true, 512, false,
-                new BackendConfig.File(baseDir.resolve("data/disk0.img"), 1L << 30))), target.luns());
+                new BackendConfig.File(baseDir.resolve("data/disk0.img"), 1L << 30, false))), target.luns());
     }
 
     @Test
@@ -78,7 +78,7 @@ class ConfigLoaderTest {
         LunConfig lun = target.luns().getFirst();
         assertEquals(4096, lun.blockSize());
         assertFalse(lun.writeCache());
-        assertEquals(new BackendConfig.File(Path.of("/srv/jtarget/vault.img"), 100L << 30), lun.backend());
+        assertEquals(new BackendConfig.File(Path.of("/srv/jtarget/vault.img"), 100L << 30, false), lun.backend());
     }
 
     @Test
@@ -126,7 +126,7 @@ class ConfigLoaderTest {
         ServerConfig config = ConfigLoader.load(ConfigFiles.confDir().resolve("jtarget.xml"));
         Path cwd = Path.of("").toAbsolutePath();
         assertEquals(cwd, config.baseDir());
-        assertEquals(new BackendConfig.File(cwd.resolve("data/disk0.img"), 1L << 30),
+        assertEquals(new BackendConfig.File(cwd.resolve("data/disk0.img"), 1L << 30, false),
                 config.targets().getFirst().luns().getFirst().backend());
     }
 }

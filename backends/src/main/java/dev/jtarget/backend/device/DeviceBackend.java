@@ -4,11 +4,16 @@ import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.io.AlignedTransfer;
 import dev.jtarget.backend.io.ChannelIo;
-import dev.jtarget.backend.device.LinuxCalls.ErrnoException;
+import dev.jtarget.backend.io.Libc;
+import dev.jtarget.backend.io.Libc.ErrnoException;
+import dev.jtarget.backend.io.Positional;
+import dev.jtarget.backend.io.Transfer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -27,9 +32,13 @@ import org.slf4j.LoggerFactory;
  * same device: the JDK's positional reads and writes handle heap and direct buffers, short transfers and EINTR, and
  * no Java memory has to be pinned for a native call that may wait on the disk for a long time.
  *
- * <p>I/O goes through the kernel's page cache (no O_DIRECT), so completed writes need a flush ({@code fdatasync},
- * which also flushes the device's own volatile cache). Discards use {@code BLKDISCARD}, or an unmapping write-zeroes
- * where the kernel says that deallocates (see {@link DeviceQueue}); write-zeroes uses the device's write-zeroes
+ * <p>I/O goes through the kernel's page cache, so completed writes need a flush ({@code fdatasync}, which also
+ * flushes the device's own volatile cache). With {@link DeviceBackendOptions#direct()} the exclusive descriptor is
+ * opened with O_DIRECT and data moves through it instead ({@link BlockDevice} as {@link Positional}, unaligned
+ * buffers copied by an {@link AlignedTransfer}), bypassing the page cache; flushes are still needed for the device's
+ * cache and go through the channel, whose fdatasync flushes the whole device.
+ *
+ * <p>Discards use {@code BLKDISCARD}, or an unmapping write-zeroes where the kernel says that deallocates (see {@link DeviceQueue}); write-zeroes uses the device's write-zeroes
  * command and falls back to the kernel writing zero pages. Like {@code FileBackend}, all I/O runs on the backend's own
  * pool of daemon threads ({@code device-io-<name>-N}) and futures complete there.
  */
@@ -50,8 +59,10 @@ public final class DeviceBackend implements BlockBackend {
         this.device = device;
         this.queue = queue;
         this.readOnly = options.readOnly();
-        this.io = new ChannelIo(channel, "device-io-" + queue.name(), options.ioThreads(), describe(),
-                failure -> failure instanceof ErrnoException errno && errno.errno() == LinuxCalls.ENOSPC);
+        Transfer transfer = options.direct()
+                ? new AlignedTransfer(device, device.logicalBlockSize(), options.ioThreads())
+                : Transfer.through(Positional.of(channel));
+        this.io = new ChannelIo(channel, transfer, "device-io-" + queue.name(), options.ioThreads(), describe());
     }
 
     /**
@@ -60,7 +71,7 @@ public final class DeviceBackend implements BlockBackend {
      * @throws IOException when it is missing, not a block device, in use, or its attributes cannot be read
      */
     public static DeviceBackend open(DeviceBackendOptions options) throws IOException {
-        BlockDevice device = BlockDevice.openExclusive(options.path(), options.readOnly());
+        BlockDevice device = BlockDevice.openExclusive(options.path(), options.readOnly(), options.direct());
         FileChannel channel = null;
         try {
             DeviceQueue queue = DeviceQueue.read(device.sysfsDirectory().toRealPath());
@@ -68,9 +79,10 @@ public final class DeviceBackend implements BlockBackend {
                     ? FileChannel.open(device.descriptorPath(), StandardOpenOption.READ)
                     : FileChannel.open(device.descriptorPath(), StandardOpenOption.READ, StandardOpenOption.WRITE);
             DeviceBackend backend = new DeviceBackend(device, channel, queue, options);
-            log.info("opened device backend {} ({}: {} bytes, {}-byte blocks, discard {}{}{})", options.path(),
+            log.info("opened device backend {} ({}: {} bytes, {}-byte blocks, discard {}{}{}{})", options.path(),
                     queue.name(), device.sizeBytes(), device.logicalBlockSize(), queue.discardMode(),
-                    queue.discardReadsZeros() ? " reading zeros" : "", options.readOnly() ? ", read-only" : "");
+                    queue.discardReadsZeros() ? " reading zeros" : "", options.readOnly() ? ", read-only" : "",
+                    options.direct() ? ", O_DIRECT" : "");
             return backend;
         } catch (IOException | RuntimeException e) {
             try {
@@ -83,6 +95,15 @@ public final class DeviceBackend implements BlockBackend {
             }
             throw e;
         }
+    }
+
+    /**
+     * The logical block size of the block device at {@code path}, read from sysfs without opening the device: a LUN's
+     * block size must be a multiple of it, and under O_DIRECT every transfer is aligned to it.
+     */
+    public static int logicalBlockSize(Path path) throws IOException {
+        long deviceNumber = (long) Files.getAttribute(path, "unix:rdev");
+        return DeviceQueue.logicalBlockSize(BlockDevice.sysfsDirectory(deviceNumber).toRealPath());
     }
 
     /** True when {@code path} (after symbolic links) is a block device node: what this backend can open. */
@@ -177,7 +198,7 @@ public final class DeviceBackend implements BlockBackend {
         try {
             device.discard(offset, length);
         } catch (ErrnoException e) {
-            if (e.errno() != LinuxCalls.EOPNOTSUPP) {
+            if (e.errno() != Libc.EOPNOTSUPP) {
                 throw e;
             }
             // The device stopped taking discards (a loop device whose backing filesystem cannot punch holes). If
@@ -197,7 +218,7 @@ public final class DeviceBackend implements BlockBackend {
                 device.zeroOutUnmapping(offset, length);
                 return;
             } catch (ErrnoException e) {
-                if (e.errno() != LinuxCalls.EOPNOTSUPP) {
+                if (e.errno() != Libc.EOPNOTSUPP) {
                     throw e;
                 }
                 log.info("{} has no write-zeroes command; zeroing will write zeros", device.path());
@@ -232,14 +253,10 @@ public final class DeviceBackend implements BlockBackend {
 
 
     private void readFully(long offset, ByteBuffer destination) throws IOException {
-        long position = offset;
-        while (destination.hasRemaining()) {
-            int read = io.channel().read(destination, position);
-            if (read < 0) {
-                throw new IOException(device.path() + " ended at " + position + ", before its size "
-                        + device.sizeBytes() + ": was the device resized?");
-            }
-            position += read;
+        int start = destination.position();
+        if (!io.readFully(offset, destination)) {
+            throw new IOException(device.path() + " ended at " + (offset + destination.position() - start)
+                    + ", before its size " + device.sizeBytes() + ": was the device resized?");
         }
     }
 

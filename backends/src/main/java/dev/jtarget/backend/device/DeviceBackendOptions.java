@@ -9,8 +9,9 @@ import java.util.Objects;
  * @param path      the block device node, for example {@code /dev/sdb} or a stable {@code /dev/disk/by-id/...} link
  * @param readOnly  open the device read-only and refuse writes, discards and write-zeroes
  * @param ioThreads how many threads the backend owns for device I/O
+ * @param direct    open the device with O_DIRECT, bypassing the kernel's page cache
  */
-public record DeviceBackendOptions(Path path, boolean readOnly, int ioThreads) {
+public record DeviceBackendOptions(Path path, boolean readOnly, int ioThreads, boolean direct) {
 
     /** As for files: a few requests in flight without monopolising a small machine. */
     public static final int DEFAULT_IO_THREADS = 4;
@@ -24,10 +25,14 @@ public record DeviceBackendOptions(Path path, boolean readOnly, int ioThreads) {
 
     /** A writable device served by {@link #DEFAULT_IO_THREADS} threads. */
     public static DeviceBackendOptions of(Path path) {
-        return new DeviceBackendOptions(path, false, DEFAULT_IO_THREADS);
+        return new DeviceBackendOptions(path, false, DEFAULT_IO_THREADS, false);
     }
 
     public DeviceBackendOptions withReadOnly(boolean newReadOnly) {
-        return new DeviceBackendOptions(path, newReadOnly, ioThreads);
+        return new DeviceBackendOptions(path, newReadOnly, ioThreads, direct);
+    }
+
+    public DeviceBackendOptions withDirect(boolean newDirect) {
+        return new DeviceBackendOptions(path, readOnly, ioThreads, newDirect);
     }
 }

@@ -34,12 +34,29 @@ record DeviceQueue(String name, boolean loop, long discardMaxBytes, boolean disc
 
     /** Reads the attributes of the device whose sysfs directory is {@code device} (a disk or a partition). */
     static DeviceQueue read(Path device) throws IOException {
-        // A partition has no queue of its own: it shares its disk's, one directory up.
-        Path disk = Files.exists(device.resolve("partition")) ? device.getParent() : device;
+        Path disk = disk(device);
         Path queue = disk.resolve("queue");
         return new DeviceQueue(disk.getFileName().toString(), Files.isDirectory(disk.resolve("loop")),
                 number(queue.resolve("discard_max_bytes")), number(queue.resolve("discard_zeroes_data")) == 1,
                 number(queue.resolve("write_zeroes_unmap_max_bytes")));
+    }
+
+    /**
+     * The logical block size of the device whose sysfs directory is {@code device}: the unit of its reads and writes
+     * and, under O_DIRECT, their alignment.
+     */
+    static int logicalBlockSize(Path device) throws IOException {
+        Path attribute = disk(device).resolve("queue").resolve("logical_block_size");
+        long size = number(attribute);
+        if (size <= 0 || size > Integer.MAX_VALUE) {
+            throw new IOException("no usable logical block size in " + attribute + ": " + size);
+        }
+        return (int) size;
+    }
+
+    /** A partition has no queue of its own: it shares its disk's, one directory up. */
+    private static Path disk(Path device) {
+        return Files.exists(device.resolve("partition")) ? device.getParent() : device;
     }
 
     /** The attribute's value, or 0 when this kernel does not have it. */

@@ -1,16 +1,24 @@
 package dev.jtarget.backend.file;
 
+import com.sun.nio.file.ExtendedOpenOption;
 import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.io.AlignedTransfer;
 import dev.jtarget.backend.io.ChannelIo;
+import dev.jtarget.backend.io.Positional;
+import dev.jtarget.backend.io.Transfer;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,6 +33,10 @@ import org.slf4j.LoggerFactory;
  * positional {@link FileChannel} calls (pread/pwrite), which share no file position and so are safe concurrently.
  * Flush and FUA use {@code fdatasync}; discard and write-zeroes punch holes ({@link HolePuncher}) and fall back to
  * writing zeros on filesystems that cannot.
+ *
+ * <p>With {@link FileBackendOptions#direct()} the file is opened with O_DIRECT: data moves between the device and
+ * memory without a copy in the page cache, and every request must be whole filesystem blocks
+ * ({@link #directAlignment}); callers' buffers that are not aligned are copied through an {@link AlignedTransfer}.
  */
 public final class FileBackend implements BlockBackend {
     private static final Logger log = LoggerFactory.getLogger(FileBackend.class);
@@ -38,25 +50,32 @@ public final class FileBackend implements BlockBackend {
     private final long sizeBytes;
     private final int blockSize;
     private final boolean readOnly;
+    /** Requests must be whole multiples of this: the O_DIRECT alignment, or 1 through the page cache. */
+    private final int alignment;
     private final ChannelIo io;
     /** Null when read-only or when this platform has no fallocate: zeros are written instead. */
     private final HolePuncher puncher;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private FileBackend(FileBackendOptions options, Path path, FileChannel channel, HolePuncher puncher) {
+    private FileBackend(FileBackendOptions options, Path path, FileChannel channel, int alignment,
+                        HolePuncher puncher) {
         this.path = path;
         this.sizeBytes = options.sizeBytes();
         this.blockSize = options.blockSize();
         this.readOnly = options.readOnly();
+        this.alignment = alignment;
         this.puncher = puncher;
-        this.io = new ChannelIo(channel, "file-io-" + path.getFileName(), options.ioThreads(), describe(),
-                failure -> failure instanceof HolePuncher.ErrnoException errno && errno.isOutOfSpace());
+        Transfer transfer = options.direct()
+                ? new AlignedTransfer(Positional.of(channel), alignment, options.ioThreads())
+                : Transfer.through(Positional.of(channel));
+        this.io = new ChannelIo(channel, transfer, "file-io-" + path.getFileName(), options.ioThreads(), describe());
     }
 
     /**
      * Opens (creating or growing as the options allow) the backing file.
      *
-     * @throws IOException when the file cannot be created or opened, or its size conflicts with the options
+     * @throws IOException when the file cannot be created or opened, its size conflicts with the options, or (direct)
+     *                     its filesystem refuses O_DIRECT or has blocks larger than the block size
      */
     public static FileBackend open(FileBackendOptions options) throws IOException {
         return open(options, true);
@@ -65,9 +84,12 @@ public final class FileBackend implements BlockBackend {
     /** With {@code punchHoles} false, discards always write zeros: lets tests cover the fallback on any filesystem. */
     static FileBackend open(FileBackendOptions options, boolean punchHoles) throws IOException {
         Path path = BackingFile.prepare(options);
-        FileChannel channel = options.readOnly()
-                ? FileChannel.open(path, StandardOpenOption.READ)
-                : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        int alignment = options.direct() ? directAlignment(path) : 1;
+        if (options.blockSize() % alignment != 0) {
+            throw new IOException("block size " + options.blockSize() + " of " + path + " is not a multiple of the "
+                    + alignment + "-byte blocks of its filesystem, which O_DIRECT transfers whole");
+        }
+        FileChannel channel = openChannel(path, options);
         HolePuncher puncher = null;
         try {
             if (!options.readOnly() && punchHoles) {
@@ -77,9 +99,42 @@ public final class FileBackend implements BlockBackend {
             channel.close();
             throw e;
         }
-        log.info("opened file backend {} ({} bytes, {}-byte blocks{})", path, options.sizeBytes(),
-                options.blockSize(), options.readOnly() ? ", read-only" : "");
-        return new FileBackend(options, path, channel, puncher);
+        log.info("opened file backend {} ({} bytes, {}-byte blocks{}{})", path, options.sizeBytes(),
+                options.blockSize(), options.readOnly() ? ", read-only" : "",
+                options.direct() ? ", O_DIRECT aligned to " + alignment : "");
+        return new FileBackend(options, path, channel, alignment, puncher);
+    }
+
+    private static FileChannel openChannel(Path path, FileBackendOptions options) throws IOException {
+        List<OpenOption> openOptions = new ArrayList<>(List.of(StandardOpenOption.READ));
+        if (!options.readOnly()) {
+            openOptions.add(StandardOpenOption.WRITE);
+        }
+        if (!options.direct()) {
+            return FileChannel.open(path, openOptions.toArray(OpenOption[]::new));
+        }
+        openOptions.add(ExtendedOpenOption.DIRECT);
+        try {
+            return FileChannel.open(path, openOptions.toArray(OpenOption[]::new));
+        } catch (IOException e) {
+            throw new IOException("cannot open " + path + " with O_DIRECT (" + e.getMessage() + "): its filesystem"
+                    + " may not support direct I/O (tmpfs does not)", e);
+        }
+    }
+
+    /**
+     * The alignment O_DIRECT needs in {@code path}: the block size of its filesystem, or while it does not exist yet,
+     * of the nearest directory above it that does. The JDK checks every direct transfer against the same value.
+     */
+    public static int directAlignment(Path path) throws IOException {
+        Path existing = path.toAbsolutePath();
+        while (!Files.exists(existing)) {
+            existing = existing.getParent();
+            if (existing == null) {
+                throw new IOException("no directory above " + path + " exists");
+            }
+        }
+        return Math.toIntExact(Files.getFileStore(existing).getBlockSize());
     }
 
 
@@ -171,21 +226,19 @@ public final class FileBackend implements BlockBackend {
             return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length
                     + " lies outside " + describe() + " (" + sizeBytes + " bytes)");
         }
+        if (offset % alignment != 0 || length % alignment != 0) {
+            return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length
+                    + " is not aligned to the " + alignment + "-byte blocks O_DIRECT needs on " + describe());
+        }
         return null;
     }
 
 
     private void readFully(long offset, ByteBuffer destination) throws IOException {
-        long position = offset;
-        while (destination.hasRemaining()) {
-            int read = io.channel().read(destination, position);
-            if (read < 0) {
-                // The file was shortened behind our back; the missing tail is a hole of the LUN and reads as zeros.
-                MemorySegment.ofBuffer(destination).fill((byte) 0);
-                destination.position(destination.limit());
-                return;
-            }
-            position += read;
+        if (!io.readFully(offset, destination)) {
+            // The file was shortened behind our back; the missing tail is a hole of the LUN and reads as zeros.
+            MemorySegment.ofBuffer(destination).fill((byte) 0);
+            destination.position(destination.limit());
         }
     }
 
@@ -199,9 +252,9 @@ public final class FileBackend implements BlockBackend {
         while (position < end) {
             ByteBuffer zeros = ZEROS.duplicate();
             zeros.limit((int) Math.min(ZERO_CHUNK_BYTES, end - position));
-            while (zeros.hasRemaining()) {
-                position += io.channel().write(zeros, position);
-            }
+            int chunk = zeros.remaining();
+            io.writeFully(position, new ByteBuffer[] {zeros});
+            position += chunk;
         }
     }
 

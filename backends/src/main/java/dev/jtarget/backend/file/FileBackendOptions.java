@@ -12,9 +12,11 @@ import java.util.Objects;
  * @param readOnly  open the file read-only and refuse writes, discards and write-zeroes
  * @param grow      allow extending an existing smaller file to {@code sizeBytes} (never shrinks)
  * @param ioThreads how many threads the backend owns for file I/O
+ * @param direct    open the file with O_DIRECT, bypassing the kernel's page cache; {@code blockSize} must then be a
+ *                  multiple of the filesystem's block size ({@link FileBackend#directAlignment})
  */
 public record FileBackendOptions(Path path, long sizeBytes, int blockSize, boolean readOnly, boolean grow,
-                                 int ioThreads) {
+                                 int ioThreads, boolean direct) {
 
     /** Enough to keep a few requests in flight in the page cache without monopolising a small machine. */
     public static final int DEFAULT_IO_THREADS = 4;
@@ -35,18 +37,22 @@ public record FileBackendOptions(Path path, long sizeBytes, int blockSize, boole
 
     /** A writable file that may be created but not grown, served by {@link #DEFAULT_IO_THREADS} threads. */
     public static FileBackendOptions of(Path path, long sizeBytes, int blockSize) {
-        return new FileBackendOptions(path, sizeBytes, blockSize, false, false, DEFAULT_IO_THREADS);
+        return new FileBackendOptions(path, sizeBytes, blockSize, false, false, DEFAULT_IO_THREADS, false);
     }
 
     public FileBackendOptions withReadOnly(boolean newReadOnly) {
-        return new FileBackendOptions(path, sizeBytes, blockSize, newReadOnly, grow, ioThreads);
+        return new FileBackendOptions(path, sizeBytes, blockSize, newReadOnly, grow, ioThreads, direct);
     }
 
     public FileBackendOptions withGrow(boolean newGrow) {
-        return new FileBackendOptions(path, sizeBytes, blockSize, readOnly, newGrow, ioThreads);
+        return new FileBackendOptions(path, sizeBytes, blockSize, readOnly, newGrow, ioThreads, direct);
     }
 
     public FileBackendOptions withIoThreads(int newIoThreads) {
-        return new FileBackendOptions(path, sizeBytes, blockSize, readOnly, grow, newIoThreads);
+        return new FileBackendOptions(path, sizeBytes, blockSize, readOnly, grow, newIoThreads, direct);
+    }
+
+    public FileBackendOptions withDirect(boolean newDirect) {
+        return new FileBackendOptions(path, sizeBytes, blockSize, readOnly, grow, ioThreads, newDirect);
     }
 }

@@ -13,18 +13,17 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Predicate;
 
 /**
- * What the file and device backends share: a {@link FileChannel} driven with positional calls (pread/pwrite, safe
- * concurrently) from a fixed pool of daemon I/O threads, futures that fail with the {@link BackendException} itself,
- * and fdatasync with a sticky failure.
+ * What the file and device backends share: positional reads and writes (pread/pwrite, safe concurrently) by a
+ * {@link Transfer} from a fixed pool of daemon I/O threads, futures that fail with the {@link BackendException} itself,
+ * and fdatasync on a {@link FileChannel} with a sticky failure.
  */
 public final class ChannelIo {
     private final FileChannel channel;
+    private final Transfer transfer;
     private final ThreadPoolExecutor io;
     private final String description;
-    private final Predicate<Throwable> outOfSpace;
     /**
      * The first failed fdatasync. Linux reports a writeback error to fsync only once and may drop the dirty pages, so
      * a later fsync can succeed although earlier writes were lost; every later flush therefore fails too.
@@ -32,15 +31,15 @@ public final class ChannelIo {
     private volatile IOException flushFailure;
 
     /**
+     * @param channel      the file or device: flushed, and closed at shutdown
+     * @param transfer     how reads and writes reach it: {@link Transfer#through} the channel, or aligned for O_DIRECT
      * @param threadPrefix names the I/O threads {@code <threadPrefix>-N}
      * @param description  how errors name the backend, e.g. {@code file /data/disk0.img}
-     * @param outOfSpace   recognises the backend's own ENOSPC signals (an errno from a native call, say)
      */
-    public ChannelIo(FileChannel channel, String threadPrefix, int threads, String description,
-                     Predicate<Throwable> outOfSpace) {
+    public ChannelIo(FileChannel channel, Transfer transfer, String threadPrefix, int threads, String description) {
         this.channel = channel;
+        this.transfer = transfer;
         this.description = description;
-        this.outOfSpace = outOfSpace;
         AtomicInteger counter = new AtomicInteger();
         // Daemon threads: a backend someone forgot to close must not keep the JVM alive.
         this.io = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(),
@@ -49,10 +48,6 @@ public final class ChannelIo {
                     thread.setDaemon(true);
                     return thread;
                 });
-    }
-
-    public FileChannel channel() {
-        return channel;
     }
 
     /** Work on the I/O threads. */
@@ -73,7 +68,7 @@ public final class ChannelIo {
                     result.complete(null);
                 } catch (Throwable t) {
                     result.completeExceptionally(
-                            classify(operation + " on " + description, t, failureKind, outOfSpace));
+                            classify(operation + " on " + description, t, failureKind));
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -84,24 +79,23 @@ public final class ChannelIo {
     }
 
     /** Classifies an I/O failure for the SCSI layer; {@code ioKind} is the medium error of the operation. */
-    static BackendException classify(String context, Throwable failure, Kind ioKind,
-                                     Predicate<Throwable> outOfSpace) {
+    static BackendException classify(String context, Throwable failure, Kind ioKind) {
         if (failure instanceof BackendException backendException) {
             return backendException;
         }
         if (failure instanceof ClosedChannelException) {
             return new BackendException(Kind.NOT_READY, context + ": backend closed", failure);
         }
-        if (isOutOfSpace(failure, outOfSpace)) {
+        if (isOutOfSpace(failure)) {
             return new BackendException(Kind.NO_SPACE, context + ": " + failure.getMessage(), failure);
         }
         return new BackendException(ioKind, context + ": " + failure, failure);
     }
 
-    /** ENOSPC or EDQUOT; the JDK gives no errno for its own calls, only strerror text. */
-    private static boolean isOutOfSpace(Throwable failure, Predicate<Throwable> outOfSpace) {
+    /** ENOSPC or EDQUOT: an errno from our own libc calls, or strerror text, all the JDK gives for its calls. */
+    private static boolean isOutOfSpace(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (outOfSpace.test(t)) {
+            if (t instanceof Libc.ErrnoException errno && errno.isOutOfSpace()) {
                 return true;
             }
             String message = t.getMessage();
@@ -112,14 +106,14 @@ public final class ChannelIo {
         return false;
     }
 
+    /** See {@link Transfer#readFully}: false when the end of the file came first. */
+    public boolean readFully(long offset, ByteBuffer destination) throws IOException {
+        return transfer.readFully(offset, destination);
+    }
+
     /** Writes the buffers back to back from {@code offset}, looping over short writes. */
     public void writeFully(long offset, ByteBuffer[] sources) throws IOException {
-        long position = offset;
-        for (ByteBuffer source : sources) {
-            while (source.hasRemaining()) {
-                position += channel.write(source, position);
-            }
-        }
+        transfer.writeFully(offset, sources);
     }
 
     /** fdatasync; once one has failed, every later one fails too (see {@link #flushFailure}). */
@@ -152,6 +146,10 @@ public final class ChannelIo {
             Thread.currentThread().interrupt();
         }
         channel.close(); // requests still running fail with AsynchronousCloseException, reported as NOT_READY
+        if (drained) {
+            // Only now: a transfer still running would otherwise hand freed memory to the kernel.
+            transfer.release();
+        }
         return drained;
     }
 }

@@ -2,6 +2,7 @@ package dev.jtarget.backend.device;
 
 import dev.jtarget.backend.BlockBackend;
 import dev.jtarget.backend.BlockBackendContract;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -22,7 +23,12 @@ class DeviceBackendContractTest extends BlockBackendContract {
     protected BlockBackend newBackend(long sizeBytes, int blockSize) throws Exception {
         LoopDevice loop = LoopDevice.attach(sizeBytes, blockSize);
         loops.add(loop);
-        return DeviceBackend.open(DeviceBackendOptions.of(loop.device()));
+        return DeviceBackend.open(options(loop.device()));
+    }
+
+    /** How the backend opens the device: through the page cache here. */
+    DeviceBackendOptions options(Path device) {
+        return DeviceBackendOptions.of(device);
     }
 
     /** Runs before the contract closes the backends: the kernel detaches each loop device on its last close. */

@@ -55,6 +55,7 @@ class DeviceBackendTest {
             assertEquals(new BackendCapabilities(true, true, true, false), backend.capabilities());
             assertEquals("device " + loop.device(), backend.describe());
         }
+        assertEquals(512, DeviceBackend.logicalBlockSize(loop.device()), "read from sysfs without opening");
     }
 
     @Test

@@ -5,14 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.jtarget.backend.BackendException.Kind;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
-import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 
 class ChannelIoTest {
-    private static final Predicate<Throwable> NO_NATIVE_SIGNAL = failure -> false;
-
     private static Kind kindOf(Throwable failure, Kind ioKind) {
-        return ChannelIo.classify("op", failure, ioKind, NO_NATIVE_SIGNAL).kind();
+        return ChannelIo.classify("op", failure, ioKind).kind();
     }
 
     @Test
@@ -26,10 +23,10 @@ class ChannelIoTest {
     }
 
     @Test
-    void aBackendsOwnOutOfSpaceSignalIsRecognisedAnywhereInTheCauseChain() {
-        IOException nativeEnospc = new IOException("errno 28");
-        Kind kind = ChannelIo.classify("op", new IOException("wrapped", nativeEnospc), Kind.WRITE_ERROR,
-                failure -> failure == nativeEnospc).kind();
-        assertEquals(Kind.NO_SPACE, kind);
+    void anOutOfSpaceErrnoOfALibcCallIsRecognisedAnywhereInTheCauseChain() {
+        assertEquals(Kind.NO_SPACE, kindOf(new IOException("wrapped",
+                new Libc.ErrnoException("fallocate", Libc.ENOSPC)), Kind.WRITE_ERROR));
+        assertEquals(Kind.NO_SPACE, kindOf(new Libc.ErrnoException("pwrite", Libc.EDQUOT), Kind.WRITE_ERROR));
+        assertEquals(Kind.WRITE_ERROR, kindOf(new Libc.ErrnoException("pwrite", Libc.EINVAL), Kind.WRITE_ERROR));
     }
 }

@@ -24,17 +24,22 @@ final class IscsiTarget implements AutoCloseable {
      * @param lunBody the backend element (and optional delay) of LUN 0, e.g. {@code <nbd uri="nbd://..."/>}
      */
     static IscsiTarget start(Path directory, String lunBody) throws Exception {
+        return start(directory, lunBody, 512);
+    }
+
+    /** As {@link #start(Path, String)}, with LUN 0 in blocks of {@code blockSize} bytes. */
+    static IscsiTarget start(Path directory, String lunBody, int blockSize) throws Exception {
         int port = Processes.freePort();
         Path config = Files.writeString(directory.resolve("jtarget.xml"), """
                 <jtarget xmlns="urn:jtarget:config:1">
                   <portal listen="127.0.0.1:%d"/>
                   <target name="%s">
-                    <lun id="0" write-cache="on">
+                    <lun id="0" write-cache="on" block-size="%d">
                       %s
                     </lun>
                   </target>
                 </jtarget>
-                """.formatted(port, NAME, lunBody));
+                """.formatted(port, NAME, blockSize, lunBody));
         return new IscsiTarget(TargetServer.start(ConfigLoader.load(config, directory)), port);
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.jtarget.backend.file.FileBackend;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
@@ -116,6 +117,32 @@ class LunRoundTripTest {
 
     @Test
     void loopDevice() throws Exception {
+        loopDevice(false);
+    }
+
+    @Test
+    void loopDeviceWithDirectIo() throws Exception {
+        loopDevice(true);
+    }
+
+    @Test
+    void fileWithDirectIo() throws Exception {
+        // Under the build directory, on a disk filesystem, whose block size the LUN's must be a multiple of.
+        Path directory = Files.createDirectories(Path.of("target", "direct-io-it").toAbsolutePath());
+        Path image = directory.resolve("direct.img");
+        Files.deleteIfExists(image);
+        int blockSize = Math.max(512, FileBackend.directAlignment(directory));
+        try {
+            byte[] written = writeAndReadBackThroughIscsi("<file path=\"" + image + "\" size=\"" + SIZE
+                    + "\" direct=\"true\"/>", blockSize);
+
+            assertArrayEquals(written, Files.readAllBytes(image), "the file holds what was written");
+        } finally {
+            Files.deleteIfExists(image);
+        }
+    }
+
+    private void loopDevice(boolean direct) throws Exception {
         assumeTrue("root".equals(System.getProperty("user.name")) && Files.exists(Path.of("/dev/loop-control")),
                 "a loop device needs root and the loop module: skipping");
         Processes.assumeInstalled("losetup", "mount");
@@ -125,7 +152,8 @@ class LunRoundTripTest {
         assertEquals(0, attached.exitCode(), attached.output());
         String device = attached.output().strip();
         try {
-            byte[] written = writeAndReadBackThroughIscsi("<device path=\"" + device + "\"/>");
+            byte[] written = writeAndReadBackThroughIscsi("<device path=\"" + device + "\" direct=\"" + direct
+                    + "\"/>");
 
             assertArrayEquals(written, Files.readAllBytes(image), "the loop device's file holds what was written");
         } finally {
@@ -138,12 +166,16 @@ class LunRoundTripTest {
      * image. Closing the target at the end flushes the LUN, so a file behind the NBD server then holds the image.
      */
     private byte[] writeAndReadBackThroughIscsi(String lunBody) throws Exception {
+        return writeAndReadBackThroughIscsi(lunBody, 512);
+    }
+
+    private byte[] writeAndReadBackThroughIscsi(String lunBody, int blockSize) throws Exception {
         byte[] content = new byte[(int) SIZE];
         new Random(SIZE).nextBytes(content);
         Path source = Files.write(scratch.resolve("source.raw"), content);
         Path copy = scratch.resolve("copy.raw");
         Path log = logs.resolve("qemu-img.log");
-        try (IscsiTarget target = IscsiTarget.start(logs, lunBody)) {
+        try (IscsiTarget target = IscsiTarget.start(logs, lunBody, blockSize)) {
             Processes.Result in = Processes.run(log, 60, "qemu-img", "convert", "-n", "-f", "raw", "-O", "raw",
                     source.toString(), target.lunUrl());
             assertEquals(0, in.exitCode(), "qemu-img convert into the LUN: " + in.output());

@@ -1,4 +1,4 @@
-package dev.jtarget.backend.device;
+package dev.jtarget.backend.io;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -13,30 +13,30 @@ import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
 /**
- * The few libc calls a raw block device needs and the JDK does not offer: {@code open(2)} with {@code O_EXCL},
- * {@code ioctl(2)}, {@code fallocate(2)} and {@code close(2)}, bound through the Foreign Function &amp; Memory API.
- * Every call retries on EINTR and turns a failure into an {@link ErrnoException} that keeps the errno.
+ * The few libc calls the file and device backends need and the JDK does not offer, bound once through the Foreign
+ * Function &amp; Memory API: {@code open(2)} with flags the JDK hides ({@code O_EXCL} on a block device,
+ * {@code O_DIRECT}), {@code ioctl(2)}, {@code fallocate(2)}, {@code pread(2)}/{@code pwrite(2)} on such a descriptor,
+ * and {@code close(2)}. Every call but close retries on EINTR and turns a failure into an {@link ErrnoException} that
+ * keeps the errno.
  */
 @SuppressWarnings("restricted") // binding libc is the point; the launcher and the tests grant native access
-final class LinuxCalls {
-    // Linux UAPI values, identical on x86_64 and aarch64 (the generic ioctl encoding).
-    static final int O_RDONLY = 0x0;
-    static final int O_RDWR = 0x2;
-    static final int O_EXCL = 0x80;
-    static final int O_CLOEXEC = 0x80000;
-    static final int FALLOC_FL_KEEP_SIZE = 0x01;
-    static final int FALLOC_FL_PUNCH_HOLE = 0x02;
-    static final int FALLOC_FL_ZERO_RANGE = 0x10;
-    /** {@code _IOR(0x12, 114, size_t)}: the device size in bytes, as a u64. */
-    static final long BLKGETSIZE64 = 0x80081272L;
-    /** {@code _IO(0x12, 104)}: the logical block size, as an int. */
-    static final long BLKSSZGET = 0x1268L;
-    /** {@code _IO(0x12, 119)}: discard the byte range {@code u64[2] = {start, length}}. */
-    static final long BLKDISCARD = 0x1277L;
-    static final int EINTR = 4;
-    static final int EBUSY = 16;
-    static final int ENOSPC = 28;
-    static final int EOPNOTSUPP = 95;
+public final class Libc {
+    // Linux UAPI values, identical on x86_64 and aarch64.
+    public static final int O_RDONLY = 0x0;
+    public static final int O_RDWR = 0x2;
+    public static final int O_EXCL = 0x80;
+    public static final int O_DIRECT = 0x4000;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+    public static final int EINTR = 4;
+    public static final int EBUSY = 16;
+    public static final int EINVAL = 22;
+    public static final int ENOSPC = 28;
+    public static final int ENOSYS = 38;
+    public static final int EOPNOTSUPP = 95;
+    public static final int EDQUOT = 122;
 
     private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CALL_STATE.varHandle(PathElement.groupElement("errno"));
@@ -45,6 +45,8 @@ final class LinuxCalls {
     private static final MethodHandle OPEN;
     private static final MethodHandle IOCTL;
     private static final MethodHandle FALLOCATE;
+    private static final MethodHandle PREAD;
+    private static final MethodHandle PWRITE;
     private static final MethodHandle CLOSE;
     private static final MethodHandle STRERROR;
 
@@ -52,6 +54,8 @@ final class LinuxCalls {
         MethodHandle open = null;
         MethodHandle ioctl = null;
         MethodHandle fallocate = null;
+        MethodHandle pread = null;
+        MethodHandle pwrite = null;
         MethodHandle close = null;
         MethodHandle strerror = null;
         String unavailable = null;
@@ -62,7 +66,8 @@ final class LinuxCalls {
             if (libc.find("fallocate").isEmpty()) {
                 unavailable = "this C library has no fallocate (not Linux)";
             } else {
-                // open(2) and ioctl(2) are variadic: the third argument is passed as the variadic part.
+                // open(2) and ioctl(2) are variadic: the third argument is passed as the variadic part (open's mode
+                // is only read with O_CREAT, so 0 is passed).
                 open = linker.downcallHandle(libc.findOrThrow("open"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
                         ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT),
                         errno, Linker.Option.firstVariadicArg(2));
@@ -72,6 +77,11 @@ final class LinuxCalls {
                 fallocate = linker.downcallHandle(libc.findOrThrow("fallocate"), FunctionDescriptor.of(
                         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_LONG), errno);
+                // ssize_t pread(int fd, void *buf, size_t count, off_t offset), and pwrite alike (LP64).
+                FunctionDescriptor positional = FunctionDescriptor.of(ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
+                pread = linker.downcallHandle(libc.findOrThrow("pread"), positional, errno);
+                pwrite = linker.downcallHandle(libc.findOrThrow("pwrite"), positional, errno);
                 close = linker.downcallHandle(libc.findOrThrow("close"),
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errno);
                 strerror = linker.downcallHandle(libc.findOrThrow("strerror"),
@@ -83,93 +93,95 @@ final class LinuxCalls {
         OPEN = open;
         IOCTL = ioctl;
         FALLOCATE = fallocate;
+        PREAD = pread;
+        PWRITE = pwrite;
         CLOSE = close;
         STRERROR = strerror;
         UNAVAILABLE = unavailable;
     }
 
-    private LinuxCalls() {
+    private Libc() {
     }
 
-    /** Fails with the reason when raw devices cannot be used on this platform or JVM. */
-    static void requireAvailable() throws IOException {
-        if (UNAVAILABLE != null) {
-            throw new IOException("raw block devices are not supported here: " + UNAVAILABLE);
-        }
+    /** Why these calls cannot be made on this platform or JVM, or null when they can. */
+    public static String unavailable() {
+        return UNAVAILABLE;
     }
 
     /** {@code open(path, flags)}; returns the file descriptor. */
-    static int open(String path, int flags) throws IOException {
+    public static int open(String path, int flags) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
             MemorySegment cPath = arena.allocateFrom(path);
-            while (true) {
-                int fd = (int) OPEN.invokeExact(state, cPath, flags, 0);
-                if (fd >= 0) {
-                    return fd;
-                }
-                int errno = errno(state);
-                if (errno != EINTR) {
-                    throw new ErrnoException("open " + path, errno);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native open failed unexpectedly", t);
+            return (int) retryingOnEintr("open " + path, state -> (int) OPEN.invokeExact(state, cPath, flags, 0));
         }
     }
 
-    /** An ioctl that fills a u64 ({@code BLKGETSIZE64}). */
-    static long ioctlReadLong(int fd, long request, String what) throws IOException {
+    /** An ioctl that fills a u64 (e.g. {@code BLKGETSIZE64}). */
+    public static long ioctlReadLong(int fd, long request, String what) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment value = arena.allocate(ValueLayout.JAVA_LONG);
-            ioctl(arena, fd, request, value, what);
+            ioctl(fd, request, value, what);
             return value.get(ValueLayout.JAVA_LONG, 0);
         }
     }
 
-    /** An ioctl that fills an int ({@code BLKSSZGET}). */
-    static int ioctlReadInt(int fd, long request, String what) throws IOException {
+    /** An ioctl that fills an int (e.g. {@code BLKSSZGET}). */
+    public static int ioctlReadInt(int fd, long request, String what) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
-            ioctl(arena, fd, request, value, what);
+            ioctl(fd, request, value, what);
             return value.get(ValueLayout.JAVA_INT, 0);
         }
     }
 
-    /** An ioctl that takes a byte range {@code u64[2] = {start, length}} ({@code BLKDISCARD}). */
-    static void ioctlRange(int fd, long request, long start, long length, String what) throws IOException {
+    /** An ioctl that takes a byte range {@code u64[2] = {start, length}} (e.g. {@code BLKDISCARD}). */
+    public static void ioctlRange(int fd, long request, long start, long length, String what) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment range = arena.allocate(ValueLayout.JAVA_LONG, 2);
             range.setAtIndex(ValueLayout.JAVA_LONG, 0, start);
             range.setAtIndex(ValueLayout.JAVA_LONG, 1, length);
-            ioctl(arena, fd, request, range, what);
+            ioctl(fd, request, range, what);
         }
     }
 
-    private static void ioctl(Arena arena, int fd, long request, MemorySegment argument, String what)
-            throws IOException {
-        MemorySegment state = arena.allocate(CALL_STATE);
-        try {
-            while ((int) IOCTL.invokeExact(state, fd, request, argument) != 0) {
-                int errno = errno(state);
-                if (errno != EINTR) {
-                    throw new ErrnoException(what, errno);
-                }
-            }
-        } catch (IOException | RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("native ioctl failed unexpectedly", t);
-        }
+    private static void ioctl(int fd, long request, MemorySegment argument, String what) throws IOException {
+        retryingOnEintr(what, state -> (int) IOCTL.invokeExact(state, fd, request, argument));
     }
 
     /** {@code fallocate(fd, mode, offset, length)}. */
-    static void fallocate(int fd, int mode, long offset, long length, String what) throws IOException {
+    public static void fallocate(int fd, int mode, long offset, long length, String what) throws IOException {
+        retryingOnEintr(what, state -> (int) FALLOCATE.invokeExact(state, fd, mode, offset, length));
+    }
+
+    /**
+     * {@code pread(fd, buffer, buffer.byteSize(), offset)}: the bytes read, 0 at end of file. {@code buffer} must be
+     * native memory (a heap segment cannot be handed to the kernel).
+     */
+    public static long pread(int fd, MemorySegment buffer, long offset, String what) throws IOException {
+        return retryingOnEintr(what, state -> (long) PREAD.invokeExact(state, fd, buffer, buffer.byteSize(), offset));
+    }
+
+    /** {@code pwrite(fd, buffer, buffer.byteSize(), offset)}: the bytes written. */
+    public static long pwrite(int fd, MemorySegment buffer, long offset, String what) throws IOException {
+        return retryingOnEintr(what,
+                state -> (long) PWRITE.invokeExact(state, fd, buffer, buffer.byteSize(), offset));
+    }
+
+    /** One downcall whose errno lands in {@code state}; a negative result means failure. */
+    @FunctionalInterface
+    private interface NativeCall {
+        long invoke(MemorySegment state) throws Throwable;
+    }
+
+    /** Makes {@code call} again while it fails with EINTR; its result, or an {@link ErrnoException} naming what. */
+    private static long retryingOnEintr(String what, NativeCall call) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            while ((int) FALLOCATE.invokeExact(state, fd, mode, offset, length) != 0) {
+            while (true) {
+                long result = call.invoke(state);
+                if (result >= 0) {
+                    return result;
+                }
                 int errno = errno(state);
                 if (errno != EINTR) {
                     throw new ErrnoException(what, errno);
@@ -178,12 +190,12 @@ final class LinuxCalls {
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException("native fallocate failed unexpectedly", t);
+            throw new IllegalStateException("native call for " + what + " failed unexpectedly", t);
         }
     }
 
     /** {@code close(fd)}, without retry on EINTR: Linux releases the descriptor even then. */
-    static void close(int fd, String what) throws IOException {
+    public static void close(int fd, String what) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
             if ((int) CLOSE.invokeExact(state, fd) != 0) {
@@ -213,16 +225,21 @@ final class LinuxCalls {
     }
 
     /** A failed libc call, with the errno kept so callers can act on it (EBUSY, EOPNOTSUPP, ENOSPC). */
-    static final class ErrnoException extends IOException {
+    public static final class ErrnoException extends IOException {
         private final int errno;
 
-        ErrnoException(String operation, int errno) {
+        public ErrnoException(String operation, int errno) {
             super(operation + ": " + describe(errno) + " (errno " + errno + ")");
             this.errno = errno;
         }
 
-        int errno() {
+        public int errno() {
             return errno;
+        }
+
+        /** ENOSPC or EDQUOT: the SCSI layer reports these as out of space, not as a medium error. */
+        public boolean isOutOfSpace() {
+            return errno == ENOSPC || errno == EDQUOT;
         }
     }
 }
