@@ -19,10 +19,10 @@ final class Qcow2TestImages {
     private Qcow2TestImages() {
     }
 
-    /** A seed from the clock, printed so a failure can be replayed by passing it to the test's Random. */
+    /** A seed from the clock, printed; {@code -Dqcow2.seed=N} replays a failed run. */
     static long seed(String test) {
-        long seed = System.nanoTime();
-        System.out.println(test + " seed " + seed);
+        long seed = Long.getLong("qcow2.seed", System.nanoTime());
+        System.out.println(test + " seed " + seed + " (replay with -Dqcow2.seed=" + seed + ")");
         return seed;
     }
 
