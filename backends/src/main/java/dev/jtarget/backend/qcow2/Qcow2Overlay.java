@@ -6,7 +6,6 @@ import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
 import dev.jtarget.backend.io.ChannelIo;
 import java.io.IOException;
-import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -15,7 +14,6 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,39 +22,27 @@ import org.slf4j.LoggerFactory;
  * A copy-on-write disk: a qcow2 version 3 image (QEMU's docs/interop/qcow2.txt) whose backing file is a raw golden
  * image. Guest clusters never written read from the backing file (zeros past its end); the first write to one
  * allocates a host cluster, filled from the backing file around the written bytes. Discard and write-zeroes set the
- * L2 "all zeros" flag and free the host cluster, so such blocks read as zeros, not as the golden image.
+ * L2 "all zeros" flag and free the host cluster, so such blocks read as zeros, not as the golden image. Crash
+ * consistency and locking of the data path are described in {@link ClusterIo}.
  *
- * <p>Ordering for crash consistency (no lazy refcounts, the dirty bit is never set): guest data and COW copies go to
- * the file at once; metadata changes stay in memory and are written by {@link #writeBackMetadata} in dependency
- * order with an fdatasync between stages: refcount blocks (with the data), refcount table, L2 tables, L1 table. A
- * freed cluster's refcount drops only after its L2 entry's removal is durable. A crash at any point thus leaves at
- * worst leaked clusters, which {@code qemu-img check -r leaks} reclaims.
- *
- * <p>Concurrency: requests run on the I/O threads; the metadata lock serialises table lookups and updates (and the
- * whole of an allocating write, COW copy included), while reads and overwrites of allocated clusters run
- * concurrently. Every request holds the read side of {@link #reuseGate}; freed clusters become reusable only under
- * its write side, so no request still using a freed cluster can see it handed to another guest cluster.
+ * <p>Requests run on the I/O threads, each under the read side of {@link #reuseGate}; freed clusters become
+ * reusable only under its write side, so no request still using a freed cluster can see it handed to another guest
+ * cluster. Not supported: compressed clusters, encryption, internal snapshots, extended L2 entries, external data
+ * files, refcount widths other than 16 bits, backing formats other than raw, resizing, growing the refcount table.
  */
 public final class Qcow2Overlay implements BlockBackend {
     /** 64 KiB clusters, QEMU's default. */
     public static final int DEFAULT_CLUSTER_BITS = 16;
     private static final Logger log = LoggerFactory.getLogger(Qcow2Overlay.class);
     private static final int IO_THREADS = 4;
-    /** Dirty L2 tables kept before an allocating write writes the metadata back on its own. */
-    private static final int MAX_DIRTY_TABLES = 32;
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(30);
 
     private final Path path;
     private final Qcow2Header header;
     private final int blockSize;
     private final ChannelIo io;
-    private final FileChannel file;
-    /** Null when the image has no backing file: unallocated clusters then read as zeros. */
     private final FileChannel backing;
-    private final Refcounts refcounts;
-    private final ClusterMap map;
-    private final ByteBuffer zeros;
-    private final ReentrantLock metadata = new ReentrantLock();
+    private final ClusterIo clusters;
     private final ReentrantReadWriteLock reuseGate = new ReentrantReadWriteLock();
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -65,12 +51,9 @@ public final class Qcow2Overlay implements BlockBackend {
         this.path = path;
         this.header = header;
         this.blockSize = blockSize;
-        this.file = file;
         this.backing = backing;
-        this.refcounts = Refcounts.load(file, header);
-        this.map = ClusterMap.load(file, refcounts, header);
-        this.zeros = ByteBuffer.allocateDirect((int) header.clusterSize()).asReadOnlyBuffer();
         this.io = new ChannelIo(file, "qcow2-io-" + path.getFileName(), IO_THREADS, describe(), failure -> false);
+        this.clusters = new ClusterIo(header, io, backing);
     }
 
     /** Creates an empty overlay of {@code backingRawImage} with 64 KiB clusters. */
@@ -105,8 +88,13 @@ public final class Qcow2Overlay implements BlockBackend {
                     throw new IOException(overlay + ": backing format " + header.backingFormat()
                             + "; only raw backing images are supported (create with -F raw)");
                 }
+                // A relative name is relative to the overlay's directory, as QEMU resolves it.
                 Path backingPath = overlay.toAbsolutePath().getParent().resolve(header.backingFile());
-                backing = FileChannel.open(backingPath, StandardOpenOption.READ);
+                try {
+                    backing = FileChannel.open(backingPath, StandardOpenOption.READ);
+                } catch (IOException e) {
+                    throw new IOException(overlay + ": cannot open its backing image " + backingPath + ": " + e, e);
+                }
             }
             Qcow2Overlay opened = new Qcow2Overlay(overlay, header, blockSize, file, backing);
             log.info("opened qcow2 overlay {} ({} bytes, {}-byte clusters, backing {})", overlay,
@@ -158,40 +146,25 @@ public final class Qcow2Overlay implements BlockBackend {
 
     @Override
     public CompletableFuture<Void> read(long offset, ByteBuffer destination) {
-        return submit("read", offset, destination.remaining(), Kind.READ_ERROR, false, () -> {
-            long position = offset;
-            while (destination.hasRemaining()) {
-                int inCluster = inCluster(position);
-                int length = (int) Math.min(destination.remaining(), header.clusterSize() - inCluster);
-                readPiece(guestCluster(position), inCluster, destination.slice(destination.position(), length));
-                destination.position(destination.position() + length);
-                position += length;
-            }
-        });
+        return submit("read", offset, destination.remaining(), Kind.READ_ERROR, false,
+                () -> clusters.read(offset, destination));
     }
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer[] sources, boolean fua) {
         long length = GatheredCursor.length(sources);
-        return submit("write", offset, length, Kind.WRITE_ERROR, fua, () -> {
-            GatheredCursor cursor = new GatheredCursor(sources);
-            for (long position = offset; position < offset + length; ) {
-                int inCluster = inCluster(position);
-                int pieceLength = (int) Math.min(offset + length - position, header.clusterSize() - inCluster);
-                writePiece(guestCluster(position), inCluster, cursor.take(pieceLength));
-                position += pieceLength;
-            }
-        });
+        return submit("write", offset, length, Kind.WRITE_ERROR, fua, () -> clusters.write(offset, sources, length));
     }
 
     @Override
     public CompletableFuture<Void> discard(long offset, long length) {
-        return submit("discard", offset, length, Kind.WRITE_ERROR, false, () -> zeroRange(offset, length));
+        return submit("discard", offset, length, Kind.WRITE_ERROR, false, () -> clusters.zeroRange(offset, length));
     }
 
     @Override
     public CompletableFuture<Void> writeZeroes(long offset, long length, boolean fua) {
-        return submit("write zeroes", offset, length, Kind.WRITE_ERROR, fua, () -> zeroRange(offset, length));
+        return submit("write zeroes", offset, length, Kind.WRITE_ERROR, fua,
+                () -> clusters.zeroRange(offset, length));
     }
 
     @Override
@@ -235,199 +208,22 @@ public final class Qcow2Overlay implements BlockBackend {
         return new BackendException(Kind.NOT_READY, operation + " refused: " + describe() + " is closed");
     }
 
-    private void readPiece(long guestCluster, int inCluster, ByteBuffer piece) throws IOException {
-        long entry = entry(guestCluster);
-        long host = entry & ClusterMap.OFFSET_MASK;
-        if ((entry & ClusterMap.ZERO) != 0) {
-            MemorySegment.ofBuffer(piece).fill((byte) 0);
-        } else if (host != 0) {
-            Qcow2Io.readFully(file, piece, host + inCluster);
-        } else {
-            readBacking((guestCluster << header.clusterBits()) + inCluster, piece);
-        }
-    }
-
-    /** The golden image's bytes; past its end (a clone larger than its image) zeros. */
-    private void readBacking(long offset, ByteBuffer destination) throws IOException {
-        if (backing == null) {
-            MemorySegment.ofBuffer(destination).fill((byte) 0);
-        } else {
-            Qcow2Io.readFully(backing, destination, offset);
-        }
-    }
-
-    private long entry(long guestCluster) throws IOException {
-        metadata.lock();
-        try {
-            return supported(map.entry(guestCluster), guestCluster);
-        } finally {
-            metadata.unlock();
-        }
-    }
-
-    private static long supported(long entry, long guestCluster) {
-        if ((entry & ClusterMap.COMPRESSED) != 0) {
-            throw new BackendException(Kind.READ_ERROR, "guest cluster " + guestCluster
-                    + " is compressed; compressed clusters are not supported");
-        }
-        return entry;
-    }
-
-    /** Overwrites in place a cluster we own; anything else goes through {@link #allocateAndWrite}. */
-    private void writePiece(long guestCluster, int inCluster, ByteBuffer[] data) throws IOException {
-        long host;
-        metadata.lock();
-        try {
-            long entry = supported(map.entry(guestCluster), guestCluster);
-            host = entry & ClusterMap.OFFSET_MASK;
-            boolean owned = host != 0 && (entry & ClusterMap.COPIED) != 0 && (entry & ClusterMap.ZERO) == 0;
-            if (!owned) {
-                allocateAndWrite(guestCluster, entry, inCluster, data);
-                return;
-            }
-        } finally {
-            metadata.unlock();
-        }
-        io.writeFully(host + inCluster, data);
-    }
-
-    /**
-     * Copy-on-write, under the metadata lock: builds the whole cluster (what it read as before, overlaid with the
-     * new bytes), writes it to a host cluster, then points the L2 entry at it. A preallocated zero cluster we own is
-     * rewritten in place; otherwise a new cluster is allocated and any shared one we copied from is released.
-     */
-    private void allocateAndWrite(long guestCluster, long entry, int inCluster, ByteBuffer[] data)
-            throws IOException {
-        int clusterSize = (int) header.clusterSize();
-        ByteBuffer cluster = ByteBuffer.allocate(clusterSize);
-        if (GatheredCursor.length(data) < clusterSize) {
-            readPiece(guestCluster, 0, cluster);
-            cluster.clear();
-        }
-        cluster.position(inCluster);
-        for (ByteBuffer piece : data) {
-            cluster.put(piece.duplicate());
-        }
-        cluster.clear();
-        long oldHost = entry & ClusterMap.OFFSET_MASK;
-        boolean reuse = oldHost != 0 && (entry & ClusterMap.COPIED) != 0;
-        long host = reuse ? oldHost : refcounts.allocate();
-        try {
-            Qcow2Io.writeFully(file, cluster, host);
-        } catch (IOException | RuntimeException e) {
-            if (!reuse) {
-                // Nothing refers to the new cluster: give it back now rather than leak it.
-                refcounts.applyReleases(Set.of(host >>> header.clusterBits()));
-            }
-            throw e;
-        }
-        map.setEntry(guestCluster, host | ClusterMap.COPIED);
-        if (!reuse && oldHost != 0) {
-            refcounts.release(oldHost);
-        }
-        if (map.dirtyTableCount() > MAX_DIRTY_TABLES) {
-            writeBackMetadata();
-        }
-    }
-
-    /**
-     * Whole clusters get the zero flag and lose their host cluster; partial ones are written with zeros (unless they
-     * already read as zeros), since a cluster is the smallest unit the zero flag covers.
-     */
-    private void zeroRange(long offset, long length) throws IOException {
-        long end = offset + length;
-        for (long position = offset; position < end; ) {
-            int inCluster = inCluster(position);
-            long guestCluster = guestCluster(position);
-            int pieceLength = (int) Math.min(end - position, header.clusterSize() - inCluster);
-            // The last cluster may extend past the virtual size: covering up to that end covers all of it.
-            boolean whole = inCluster == 0 && (pieceLength == header.clusterSize() || position + pieceLength
-                    == sizeBytes());
-            if (whole) {
-                zeroCluster(guestCluster);
-            } else if ((entry(guestCluster) & ClusterMap.ZERO) == 0) {
-                writePiece(guestCluster, inCluster, new ByteBuffer[] {zeros.slice(0, pieceLength)});
-            }
-            position += pieceLength;
-        }
-    }
-
-    private void zeroCluster(long guestCluster) throws IOException {
-        metadata.lock();
-        try {
-            long entry = supported(map.entry(guestCluster), guestCluster);
-            if (entry == ClusterMap.ZERO) {
-                return;
-            }
-            map.setEntry(guestCluster, ClusterMap.ZERO);
-            long host = entry & ClusterMap.OFFSET_MASK;
-            if (host != 0) {
-                refcounts.release(host);
-            }
-            if (map.dirtyTableCount() > MAX_DIRTY_TABLES) {
-                writeBackMetadata();
-            }
-        } finally {
-            metadata.unlock();
-        }
-    }
-
-    /**
-     * Writes the in-memory metadata in dependency order (see the class comment). Data and refcount increments share
-     * the first fdatasync; each later stage waits for the one before it. Called under the metadata lock.
-     */
-    private void writeBackMetadata() throws IOException {
-        refcounts.writeBlocks();
-        io.force();
-        if (refcounts.writeTable()) {
-            io.force();
-        }
-        if (map.writeL2Tables()) {
-            io.force();
-        }
-        if (map.writeL1()) {
-            io.force();
-        }
-    }
-
     /**
      * A flush: writes the metadata back, then drops the refcounts of clusters whose release is now durable — only
      * once no request is in flight (write side of the reuse gate) — and writes those refcounts too, so a flushed
      * image has neither corruption nor leaks.
      */
     private void flushAll() throws IOException {
-        Set<Long> releasable;
-        metadata.lock();
-        try {
-            writeBackMetadata();
-            releasable = refcounts.releasedSoFar();
-        } finally {
-            metadata.unlock();
-        }
+        Set<Long> releasable = clusters.writeBackMetadata();
         if (releasable.isEmpty()) {
             return;
         }
         reuseGate.writeLock().lock();
         try {
-            metadata.lock();
-            try {
-                refcounts.applyReleases(releasable);
-                refcounts.writeBlocks();
-                io.force();
-            } finally {
-                metadata.unlock();
-            }
+            clusters.applyReleases(releasable);
         } finally {
             reuseGate.writeLock().unlock();
         }
-    }
-
-    private long guestCluster(long offset) {
-        return offset >>> header.clusterBits();
-    }
-
-    private int inCluster(long offset) {
-        return (int) (offset & (header.clusterSize() - 1));
     }
 
     /**

@@ -59,12 +59,6 @@ final class Refcounts {
         return new Refcounts(file, header.clusterBits(), header.refcountTableOffset(), table);
     }
 
-    /** The refcount of a host cluster (0 for clusters no refcount block covers yet). */
-    int get(long cluster) throws IOException {
-        char[] block = block(blockIndex(cluster));
-        return block == null ? 0 : block[(int) (cluster % entriesPerBlock)];
-    }
-
     /**
      * Finds a free host cluster, sets its refcount to 1 and returns its byte offset. Creates refcount blocks on the
      * way: a new block lives in the first free cluster of the range it covers and so counts itself.
