@@ -153,7 +153,7 @@ final class ClusterIo {
         } catch (IOException | RuntimeException e) {
             if (!reuse) {
                 // Nothing refers to the new cluster: give it back now rather than leak it.
-                refcounts.applyReleases(Set.of(host >>> header.clusterBits()));
+                refcounts.unallocate(host);
             }
             throw e;
         }

@@ -1,7 +1,6 @@
 package dev.jtarget.backend.qcow2;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -55,10 +54,7 @@ final class ClusterMap {
             throw new IOException("L1 table of " + header.l1Size() + " entries cannot map " + header.virtualSize()
                     + " bytes");
         }
-        ByteBuffer raw = ByteBuffer.allocate(header.l1Size() * 8);
-        Qcow2Io.readFully(file, raw, header.l1TableOffset());
-        long[] l1 = new long[header.l1Size()];
-        raw.flip().asLongBuffer().get(l1);
+        long[] l1 = Qcow2Io.readLongs(file, header.l1Size(), header.l1TableOffset());
         return new ClusterMap(file, refcounts, header.clusterBits(), header.l1TableOffset(), l1);
     }
 
@@ -97,9 +93,7 @@ final class ClusterMap {
             return false;
         }
         for (long offset : dirtyTables) {
-            ByteBuffer raw = ByteBuffer.allocate(entriesPerTable * 8);
-            raw.asLongBuffer().put(tables.get(offset));
-            Qcow2Io.writeFully(file, raw, offset);
+            Qcow2Io.writeLongs(file, tables.get(offset), offset);
         }
         dirtyTables.clear();
         evictClean(-1);
@@ -111,9 +105,7 @@ final class ClusterMap {
         if (!l1Dirty) {
             return false;
         }
-        ByteBuffer raw = ByteBuffer.allocate(l1.length * 8);
-        raw.asLongBuffer().put(l1);
-        Qcow2Io.writeFully(file, raw, l1Offset);
+        Qcow2Io.writeLongs(file, l1, l1Offset);
         l1Dirty = false;
         return true;
     }
@@ -130,10 +122,7 @@ final class ClusterMap {
         if ((offset & ((1L << clusterBits) - 1)) != 0) {
             throw new IOException("L2 table offset " + offset + " is not cluster aligned: the image is corrupt");
         }
-        ByteBuffer raw = ByteBuffer.allocate(entriesPerTable * 8);
-        Qcow2Io.readFully(file, raw, offset);
-        long[] table = new long[entriesPerTable];
-        raw.flip().asLongBuffer().get(table);
+        long[] table = Qcow2Io.readLongs(file, entriesPerTable, offset);
         tables.put(offset, table);
         evictClean(offset);
         return table;

@@ -29,4 +29,19 @@ final class Qcow2Io {
             position += file.write(source, position);
         }
     }
+
+    /** A table of big-endian 64-bit entries (L1, L2, refcount table). */
+    static long[] readLongs(FileChannel file, int count, long offset) throws IOException {
+        ByteBuffer raw = ByteBuffer.allocate(count * 8);
+        readFully(file, raw, offset);
+        long[] entries = new long[count];
+        raw.flip().asLongBuffer().get(entries);
+        return entries;
+    }
+
+    static void writeLongs(FileChannel file, long[] entries, long offset) throws IOException {
+        ByteBuffer raw = ByteBuffer.allocate(entries.length * 8);
+        raw.asLongBuffer().put(entries);
+        writeFully(file, raw, offset);
+    }
 }

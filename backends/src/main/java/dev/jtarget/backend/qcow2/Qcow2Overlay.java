@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,6 +45,8 @@ public final class Qcow2Overlay implements BlockBackend {
     private final FileChannel backing;
     private final ClusterIo clusters;
     private final ReentrantReadWriteLock reuseGate = new ReentrantReadWriteLock();
+    /** One flush at a time, so the clusters one flush found releasable are not applied by another as well. */
+    private final ReentrantLock flushing = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Qcow2Overlay(Path path, Qcow2Header header, int blockSize, FileChannel file, FileChannel backing)
@@ -214,15 +217,20 @@ public final class Qcow2Overlay implements BlockBackend {
      * image has neither corruption nor leaks.
      */
     private void flushAll() throws IOException {
-        Set<Long> releasable = clusters.writeBackMetadata();
-        if (releasable.isEmpty()) {
-            return;
-        }
-        reuseGate.writeLock().lock();
+        flushing.lock();
         try {
-            clusters.applyReleases(releasable);
+            Set<Long> releasable = clusters.writeBackMetadata();
+            if (releasable.isEmpty()) {
+                return;
+            }
+            reuseGate.writeLock().lock();
+            try {
+                clusters.applyReleases(releasable);
+            } finally {
+                reuseGate.writeLock().unlock();
+            }
         } finally {
-            reuseGate.writeLock().unlock();
+            flushing.unlock();
         }
     }
 
@@ -236,13 +244,13 @@ public final class Qcow2Overlay implements BlockBackend {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        // A barrier: requests already past the closed check finish; later ones see it and fail.
         reuseGate.writeLock().lock();
+        reuseGate.writeLock().unlock();
         try {
             flushAll();
         } catch (IOException | RuntimeException e) {
             log.warn("writing the metadata of {} back on close failed", path, e);
-        } finally {
-            reuseGate.writeLock().unlock();
         }
         try {
             io.shutdown(CLOSE_GRACE);

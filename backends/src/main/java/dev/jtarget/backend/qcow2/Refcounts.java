@@ -52,10 +52,7 @@ final class Refcounts {
         if (bytes > Integer.MAX_VALUE) {
             throw new IOException("refcount table of " + bytes + " bytes is too large");
         }
-        ByteBuffer raw = ByteBuffer.allocate((int) bytes);
-        Qcow2Io.readFully(file, raw, header.refcountTableOffset());
-        long[] table = new long[(int) (bytes / 8)];
-        raw.flip().asLongBuffer().get(table);
+        long[] table = Qcow2Io.readLongs(file, (int) (bytes / 8), header.refcountTableOffset());
         return new Refcounts(file, header.clusterBits(), header.refcountTableOffset(), table);
     }
 
@@ -103,20 +100,33 @@ final class Refcounts {
         return Set.copyOf(released);
     }
 
-    /** Decrements each cluster's refcount; the caller guarantees no request still reads or writes them. */
+    /**
+     * Decrements the refcount of each cluster still awaiting release (a cluster applied once is skipped, so a stale
+     * set can never free a cluster that was reallocated since); the caller guarantees no request still uses them.
+     */
     void applyReleases(Set<Long> clusters) throws IOException {
         for (long cluster : clusters) {
-            int index = blockIndex(cluster);
-            char[] block = block(index);
-            int slot = (int) (cluster % entriesPerBlock);
-            if (block == null || block[slot] == 0) {
-                throw new IllegalStateException("releasing host cluster " + cluster + " whose refcount is 0");
+            if (released.remove(cluster)) {
+                decrement(cluster);
             }
-            block[slot]--;
-            dirtyBlocks.add(index);
-            released.remove(cluster);
-            firstCandidate = Math.min(firstCandidate, cluster);
         }
+    }
+
+    /** Gives back at once a cluster {@link #allocate} returned but nothing ever referred to (its write failed). */
+    void unallocate(long offset) throws IOException {
+        decrement(offset >>> clusterBits);
+    }
+
+    private void decrement(long cluster) throws IOException {
+        int index = blockIndex(cluster);
+        char[] block = block(index);
+        int slot = (int) (cluster % entriesPerBlock);
+        if (block == null || block[slot] == 0) {
+            throw new IllegalStateException("freeing host cluster " + cluster + " whose refcount is 0");
+        }
+        block[slot]--;
+        dirtyBlocks.add(index);
+        firstCandidate = Math.min(firstCandidate, cluster);
     }
 
     /** Writes the changed refcount blocks; returns whether anything was written. */
@@ -138,9 +148,7 @@ final class Refcounts {
         if (!tableDirty) {
             return false;
         }
-        ByteBuffer raw = ByteBuffer.allocate(table.length * 8);
-        raw.asLongBuffer().put(table);
-        Qcow2Io.writeFully(file, raw, tableOffset);
+        Qcow2Io.writeLongs(file, table, tableOffset);
         tableDirty = false;
         return true;
     }
