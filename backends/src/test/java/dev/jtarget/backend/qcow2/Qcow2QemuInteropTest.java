@@ -10,8 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
@@ -104,6 +110,39 @@ class Qcow2QemuInteropTest {
         try (Qcow2Overlay backend = Qcow2Overlay.open(overlay, BLOCK)) {
             assertArrayEquals(model, read(backend, 0, model.length), "our reads of qemu's overlay");
             Qcow2TestImages.randomWorkload(backend, model, random, 300, 1 << 16);
+        }
+
+        QemuImg.assertCheckClean(overlay);
+        assertArrayEquals(model, QemuImg.convertToRaw(overlay, directory.resolve("flat.raw")));
+    }
+
+    /**
+     * Four writers at once on neighbouring regions whose borders fall inside clusters, so copy-on-write, discards
+     * and flushes of different requests meet in the same clusters and tables.
+     */
+    @Test
+    void concurrentWritersLeaveQemuImgCheckCleanAndConvertEqualToTheModel() throws Exception {
+        Path overlay = directory.resolve("clone.qcow2");
+        Qcow2Overlay.create(overlay, golden, VIRTUAL_SIZE);
+        byte[] model = Qcow2TestImages.modelOver(goldenBytes, VIRTUAL_SIZE);
+        int writers = 4;
+        int region = (int) (VIRTUAL_SIZE / writers) - 3 * BLOCK;
+        long[] seeds = random.longs(writers).toArray();
+        try (Qcow2Overlay backend = Qcow2Overlay.open(overlay, BLOCK);
+             ExecutorService pool = Executors.newFixedThreadPool(writers)) {
+            List<Future<?>> done = new ArrayList<>();
+            for (int w = 0; w < writers; w++) {
+                int start = w * region + 5 * BLOCK;
+                Random own = new Random(seeds[w]);
+                done.add(pool.submit(() -> {
+                    Qcow2TestImages.randomWorkload(backend, model, start, region, own, 150, 1 << 16);
+                    return null;
+                }));
+            }
+            for (Future<?> writer : done) {
+                writer.get(2, TimeUnit.MINUTES);
+            }
+            assertArrayEquals(model, read(backend, 0, model.length), "our own reads");
         }
 
         QemuImg.assertCheckClean(overlay);

@@ -43,11 +43,16 @@ final class Qcow2TestImages {
      */
     static void randomWorkload(BlockBackend backend, byte[] model, Random random, int operations, int clusterSize)
             throws Exception {
-        int blocks = model.length / BLOCK;
+        randomWorkload(backend, model, 0, model.length, random, operations, clusterSize);
+    }
+
+    /** The same, confined to {@code [regionStart, regionStart + regionLength)}: disjoint regions may run at once. */
+    static void randomWorkload(BlockBackend backend, byte[] model, int regionStart, int regionLength, Random random,
+                               int operations, int clusterSize) throws Exception {
+        int blocks = regionLength / BLOCK;
         for (int i = 0; i < operations; i++) {
-            int length = (1 + random.nextInt(3 * clusterSize / BLOCK)) * BLOCK;
-            length = Math.min(length, model.length);
-            int offset = random.nextInt(blocks - length / BLOCK + 1) * BLOCK;
+            int length = Math.min((1 + random.nextInt(3 * clusterSize / BLOCK)) * BLOCK, regionLength);
+            int offset = regionStart + random.nextInt(blocks - length / BLOCK + 1) * BLOCK;
             int choice = random.nextInt(10);
             if (choice < 6) {
                 byte[] data = randomBytes(random, length);
