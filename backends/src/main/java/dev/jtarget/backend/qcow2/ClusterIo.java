@@ -7,7 +7,10 @@ import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -20,8 +23,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * table (qcow2.txt: a cluster's refcount must cover every reference to it). A freed cluster's refcount drops only
  * in {@link #applyReleases}, after its L2 entry's removal is durable. A crash thus leaves at worst leaked clusters.
  *
- * <p>The metadata lock serialises table lookups and updates, and the whole of an allocating write (COW copy
- * included); reads and overwrites of clusters already allocated run concurrently outside it.
+ * <p>The metadata lock serialises table lookups and updates only; data I/O runs outside it, so requests on
+ * different clusters overlap, copy-on-write included. A guest cluster being copied on write is marked busy until its
+ * L2 entry is set, and other writes and discards of that cluster wait for it.
  */
 final class ClusterIo {
     /** Dirty L2 tables kept before an allocating write writes the metadata back on its own. */
@@ -38,6 +42,8 @@ final class ClusterIo {
     private final ClusterMap map;
     private final ByteBuffer zeros;
     private final ReentrantLock metadata = new ReentrantLock();
+    /** Guest clusters being copied on write, completed when their L2 entry is set (guarded by the metadata lock). */
+    private final Map<Long, CompletableFuture<Void>> allocating = new HashMap<>();
 
     ClusterIo(Qcow2Header header, ChannelIo io, FileChannel backing) throws IOException {
         this.header = header;
@@ -72,7 +78,11 @@ final class ClusterIo {
     }
 
     private void readPiece(long guestCluster, int inCluster, ByteBuffer piece) throws IOException {
-        long entry = entry(guestCluster);
+        readAs(entry(guestCluster), guestCluster, inCluster, piece);
+    }
+
+    /** Reads a guest cluster as the L2 entry {@code entry} describes it: zeros, its host cluster or the backing. */
+    private void readAs(long entry, long guestCluster, int inCluster, ByteBuffer piece) throws IOException {
         long host = entry & ClusterMap.OFFSET_MASK;
         if ((entry & ClusterMap.ZERO) != 0) {
             MemorySegment.ofBuffer(piece).fill((byte) 0);
@@ -109,60 +119,101 @@ final class ClusterIo {
         return entry;
     }
 
-    /** Overwrites in place a cluster we own; anything else goes through {@link #allocateAndWrite}. */
+    /**
+     * Overwrites in place a cluster we own; anything else is copied on write ({@link Allocation}). A request meeting
+     * a guest cluster another request is allocating waits for it, then looks again.
+     */
     private void writePiece(long guestCluster, int inCluster, ByteBuffer[] data) throws IOException {
-        long host;
-        metadata.lock();
-        try {
-            long entry = supported(map.entry(guestCluster), guestCluster);
-            host = entry & ClusterMap.OFFSET_MASK;
-            boolean owned = host != 0 && (entry & ClusterMap.COPIED) != 0 && (entry & ClusterMap.ZERO) == 0;
-            if (!owned) {
-                allocateAndWrite(guestCluster, entry, inCluster, data);
+        while (true) {
+            CompletableFuture<Void> busy;
+            long host = 0;
+            Allocation allocation = null;
+            metadata.lock();
+            try {
+                busy = allocating.get(guestCluster);
+                if (busy == null) {
+                    long entry = supported(map.entry(guestCluster), guestCluster);
+                    host = entry & ClusterMap.OFFSET_MASK;
+                    boolean owned = host != 0 && (entry & ClusterMap.COPIED) != 0 && (entry & ClusterMap.ZERO) == 0;
+                    if (!owned) {
+                        allocation = beginAllocation(guestCluster, entry);
+                    }
+                }
+            } finally {
+                metadata.unlock();
+            }
+            if (busy != null) {
+                busy.join();
+            } else if (allocation == null) {
+                io.writeFully(host + inCluster, data);
+                return;
+            } else {
+                copyOnWrite(allocation, inCluster, data);
                 return;
             }
-        } finally {
-            metadata.unlock();
         }
-        io.writeFully(host + inCluster, data);
     }
 
     /**
-     * Copy-on-write, under the metadata lock: builds the whole cluster (what it read as before, overlaid with the
-     * new bytes), writes it to a host cluster, then points the L2 entry at it. A preallocated zero cluster we own is
-     * rewritten in place; otherwise a new cluster is allocated and any shared one we copied from is released.
+     * A guest cluster being copied on write: {@code host} receives the whole new cluster, then the L2 entry points at
+     * it. A preallocated zero cluster we own ({@code reuse}) is rewritten in place; otherwise {@code host} is newly
+     * allocated and a shared cluster we copied from is released afterwards.
      */
-    private void allocateAndWrite(long guestCluster, long entry, int inCluster, ByteBuffer[] data)
-            throws IOException {
-        int clusterSize = (int) header.clusterSize();
-        ByteBuffer cluster = ByteBuffer.allocate(clusterSize);
-        if (GatheredCursor.length(data) < clusterSize) {
-            readPiece(guestCluster, 0, cluster);
-            cluster.clear();
-        }
-        cluster.position(inCluster);
-        for (ByteBuffer piece : data) {
-            cluster.put(piece.duplicate());
-        }
-        cluster.clear();
+    private record Allocation(long guestCluster, long entry, long host, boolean reuse) {
+    }
+
+    /** Under the metadata lock: chooses the host cluster and marks the guest cluster busy. */
+    private Allocation beginAllocation(long guestCluster, long entry) throws IOException {
         long oldHost = entry & ClusterMap.OFFSET_MASK;
         boolean reuse = oldHost != 0 && (entry & ClusterMap.COPIED) != 0;
         long host = reuse ? oldHost : refcounts.allocate();
+        allocating.put(guestCluster, new CompletableFuture<>());
+        return new Allocation(guestCluster, entry, host, reuse);
+    }
+
+    /**
+     * Outside the metadata lock, so allocating writes to different clusters overlap: builds the whole cluster (what
+     * it read as before, overlaid with the new bytes) and writes it; then, under the lock, points the L2 entry at it.
+     * Nothing refers to {@code host} until then, and no one else touches the busy guest cluster.
+     */
+    private void copyOnWrite(Allocation allocation, int inCluster, ByteBuffer[] data) throws IOException {
+        boolean written = false;
         try {
-            Qcow2Io.writeFully(file, cluster, host);
-        } catch (IOException | RuntimeException e) {
-            if (!reuse) {
-                // Nothing refers to the new cluster: give it back now rather than leak it.
-                refcounts.unallocate(host);
+            int clusterSize = (int) header.clusterSize();
+            ByteBuffer cluster = ByteBuffer.allocate(clusterSize);
+            if (GatheredCursor.length(data) < clusterSize) {
+                readAs(allocation.entry(), allocation.guestCluster(), 0, cluster);
+                cluster.clear();
             }
-            throw e;
+            cluster.position(inCluster);
+            for (ByteBuffer piece : data) {
+                cluster.put(piece.duplicate());
+            }
+            Qcow2Io.writeFully(file, cluster.clear(), allocation.host());
+            written = true;
+        } finally {
+            finishAllocation(allocation, written);
         }
-        map.setEntry(guestCluster, host | ClusterMap.COPIED);
-        if (!reuse && oldHost != 0) {
-            refcounts.release(oldHost);
-        }
-        if (map.dirtyTableCount() > MAX_DIRTY_TABLES) {
-            writeBackLocked();
+    }
+
+    private void finishAllocation(Allocation allocation, boolean written) throws IOException {
+        metadata.lock();
+        try {
+            long oldHost = allocation.entry() & ClusterMap.OFFSET_MASK;
+            if (written) {
+                map.setEntry(allocation.guestCluster(), allocation.host() | ClusterMap.COPIED);
+                if (!allocation.reuse() && oldHost != 0) {
+                    refcounts.release(oldHost);
+                }
+            } else if (!allocation.reuse()) {
+                refcounts.unallocate(allocation.host()); // nothing refers to it: give it back rather than leak it
+            }
+            if (map.dirtyTableCount() > MAX_DIRTY_TABLES) {
+                writeBackLocked();
+            }
+        } finally {
+            allocating.remove(allocation.guestCluster()).complete(null);
+            metadata.unlock();
         }
     }
 
@@ -197,11 +248,23 @@ final class ClusterIo {
     }
 
     private void zeroCluster(long guestCluster) throws IOException {
+        CompletableFuture<Void> busy;
+        while ((busy = zeroClusterUnlessBusy(guestCluster)) != null) {
+            busy.join();
+        }
+    }
+
+    /** Returns the allocation to wait for when the guest cluster is being copied on write, else zeroes it. */
+    private CompletableFuture<Void> zeroClusterUnlessBusy(long guestCluster) throws IOException {
         metadata.lock();
         try {
+            CompletableFuture<Void> busy = allocating.get(guestCluster);
+            if (busy != null) {
+                return busy;
+            }
             long entry = supported(map.entry(guestCluster), guestCluster);
             if (entry == ClusterMap.ZERO || (entry == 0 && readsAsZeros(entry, guestCluster))) {
-                return; // nothing to change: no metadata for the zeros past the end of the golden image
+                return null; // nothing to change: no metadata for the zeros past the end of the golden image
             }
             map.setEntry(guestCluster, ClusterMap.ZERO);
             long host = entry & ClusterMap.OFFSET_MASK;
@@ -211,6 +274,7 @@ final class ClusterIo {
             if (map.dirtyTableCount() > MAX_DIRTY_TABLES) {
                 writeBackLocked();
             }
+            return null;
         } finally {
             metadata.unlock();
         }
