@@ -116,6 +116,24 @@ class Qcow2QemuInteropTest {
         assertArrayEquals(model, QemuImg.convertToRaw(overlay, directory.resolve("flat.raw")));
     }
 
+    /** What qemu-img commit merges into a copy of the golden image is exactly what the overlay showed. */
+    @Test
+    void qemuImgCommitMergesOurOverlayIntoACopyOfTheGoldenImage() throws Exception {
+        Path copy = directory.resolve("golden-copy.raw");
+        Files.copy(golden, copy);
+        Path overlay = directory.resolve("clone.qcow2");
+        Qcow2Overlay.create(overlay, copy, VIRTUAL_SIZE);
+        byte[] model = Qcow2TestImages.modelOver(goldenBytes, VIRTUAL_SIZE);
+        try (Qcow2Overlay backend = Qcow2Overlay.open(overlay, BLOCK)) {
+            Qcow2TestImages.randomWorkload(backend, model, random, 200, 1 << 16);
+        }
+
+        QemuImg.succeed("qemu-img", "commit", "-f", "qcow2", overlay.toString());
+
+        assertArrayEquals(model, Files.readAllBytes(copy), "the committed image (grown to the overlay's size)");
+        assertArrayEquals(goldenBytes, Files.readAllBytes(golden));
+    }
+
     /**
      * Four writers at once on neighbouring regions whose borders fall inside clusters, so copy-on-write, discards
      * and flushes of different requests meet in the same clusters and tables.
