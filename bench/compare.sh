@@ -11,6 +11,9 @@
 #   cores, so the write at queue depth 1, where the delay dominates, is the telling row. tgt and jSCSI have no delay
 #   of their own, and the kernel this was written on has no device mapper for dm-delay under them (not implemented),
 #   so this pass is jtarget only.
+# Pass 3, slow disk: the same 2 ms per write on a simulated device that works on one request at a time (a single disk
+#   arm; <delay queue-depth="1"/>), so WCE=0 gets at most 500 writes a second whatever the queue depth, and the
+#   cache's worth shows at depth 32 too. Same bursts, jtarget only.
 #
 # Every figure is the median of RUNS runs, after one unmeasured warm-up run per server and workload that also sizes
 # the write runs to about SECONDS_PER_RUN. Server CPU time per I/O comes from /proc/PID/stat around each run.
@@ -107,11 +110,14 @@ labels() {
   printf 'label\ttgt\ttgt\nlabel\tjtarget-wce1\tjtarget WCE=1\nlabel\tjtarget-wce0\tjtarget WCE=0\n'
   printf 'label\tjscsi\tjSCSI 2.5.2\n'
   printf 'label\tslow-wce1\tjtarget WCE=1\nlabel\tslow-wce0\tjtarget WCE=0\n'
+  printf 'label\tdisk\t%s\n' "**Pass 3: same file, 2 ms per write, one write at a time** (jtarget only; ratios to WCE=0)"
+  printf 'label\tdisk-wce1\tjtarget WCE=1\nlabel\tdisk-wce0\tjtarget WCE=0\n'
   for workload in "${READ_WORKLOADS[@]}" "${WRITE_WORKLOADS[@]}"; do
     printf 'label\t%s\t%s\n' "$workload" "$(workload_label "$workload")"
   done
   printf 'columns\ttmpfs\ttgt jtarget-wce1 jtarget-wce0 jscsi\n'
   printf 'columns\tslow\tslow-wce0 slow-wce1\n'
+  printf 'columns\tdisk\tdisk-wce0 disk-wce1\n'
 }
 
 main() {
@@ -142,6 +148,12 @@ main() {
   start_jtarget slow-wce1 $((PORT_BASE + 4)) "$LUN_FILE" on 2ms
   start_jtarget slow-wce0 $((PORT_BASE + 5)) "$LUN_FILE" off 2ms
   run_pass slow "${WRITE_WORKLOADS[*]}" "slow-wce0 slow-wce1" $((BURST_MIB * 1024 * 1024))
+  stop_servers
+
+  say "pass 3: 2 ms per write, one write at a time, jtarget only"
+  start_jtarget disk-wce1 $((PORT_BASE + 4)) "$LUN_FILE" on 2ms 1
+  start_jtarget disk-wce0 $((PORT_BASE + 5)) "$LUN_FILE" off 2ms 1
+  run_pass disk "${WRITE_WORKLOADS[*]}" "disk-wce0 disk-wce1" $((BURST_MIB * 1024 * 1024))
   stop_servers
 
   {

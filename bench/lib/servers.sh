@@ -43,11 +43,12 @@ start_tgt() {
 }
 
 # This project's server through its launcher (which execs java, so $! is the JVM), with the configuration as shipped
-# except for the LUN: write-cache on or off, and optionally a write delay in front of the backend.
+# except for the LUN: write-cache on or off, and optionally a write delay in front of the backend, with the number of
+# requests the simulated device works on at once (0: no limit, like dm-delay).
 start_jtarget() {
-  local name=$1 port=$2 backing=$3 write_cache=$4 write_delay=${5:-}
+  local name=$1 port=$2 backing=$3 write_cache=$4 write_delay=${5:-} queue_depth=${6:-0}
   local config="$WORK/$name.xml" log="$WORK/$name.log" delay=""
-  if [[ -n $write_delay ]]; then delay="<delay write=\"$write_delay\"/>"; fi
+  if [[ -n $write_delay ]]; then delay="<delay write=\"$write_delay\" queue-depth=\"$queue_depth\"/>"; fi
   cat >"$config" <<EOF
 <?xml version="1.0" encoding="UTF-8"?>
 <jtarget xmlns="urn:jtarget:config:1">
