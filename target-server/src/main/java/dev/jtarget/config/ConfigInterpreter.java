@@ -270,9 +270,18 @@ final class ConfigInterpreter {
     private Optional<LunConfig> lun(ConfigElement element, int id) {
         boolean writeCache = "on".equals(element.attribute("write-cache"));
         int blockSize = Integer.parseInt(element.attribute("block-size").strip());
+        String physical = element.attribute("physical-block-size");
+        int physicalBlockSize = physical == null ? blockSize : Integer.parseInt(physical.strip());
         boolean readOnly = "true".equals(element.attribute("read-only"));
-        return backends.backendOf(element, blockSize)
-                .map(backend -> new LunConfig(id, writeCache, blockSize, readOnly, backend));
+        boolean physicalFits = LunConfig.isPhysicalBlockSizeOf(physicalBlockSize, blockSize);
+        if (!physicalFits) {
+            problem(element, "physical-block-size " + physicalBlockSize + " of " + element.describe()
+                    + " must be its block-size " + blockSize + " times a power of two up to "
+                    + (1 << LunConfig.MAX_BLOCKS_PER_PHYSICAL_BLOCK_EXPONENT)
+                    + " (READ CAPACITY(16) reports at most 2^15 logical blocks per physical block)");
+        }
+        return backends.backendOf(element, blockSize).filter(backend -> physicalFits).map(backend ->
+                new LunConfig(id, writeCache, blockSize, physicalBlockSize, readOnly, backend));
     }
 
     private void problem(ConfigElement element, String message) {

@@ -93,6 +93,8 @@ final class SchemaMessages {
             case "LunId" -> "LUN id '" + value + "' is out of range: use 0 to 16383";
             case "Flushers" -> "flushers must be a whole number from 1 to 64, not '" + value + "'";
             case "BlockSize" -> "block-size must be 512 or 4096, not '" + value + "'";
+            case "PhysicalBlockSize" -> "physical-block-size must be a number of bytes of at least 512, not '"
+                    + value + "'";
             case "OnOff" -> attribute + " must be 'on' or 'off', not '" + value + "'";
             case "TrueFalse" -> attribute + " must be 'true' or 'false', not '" + value + "'";
             case "Alias" -> "alias must be 1 to 255 characters long";

@@ -20,7 +20,10 @@ final class CapacityCommands {
         return CompletableFuture.completedFuture(Transfers.dataIn(request.command(), data, data.length));
     }
 
-    /** Also reports LBPME (thin provisioning management) and LBPRZ (unmapped blocks read zero). */
+    /**
+     * Also reports the LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT, LBPME (thin provisioning management) and LBPRZ
+     * (unmapped blocks read zero). LOWEST ALIGNED LOGICAL BLOCK ADDRESS stays 0: LBA 0 starts a physical block.
+     */
     static CompletableFuture<ScsiResponse> readCapacity16(Request request) {
         byte[] cdb = request.cdb();
         checkPartialMediumIndicator(cdb, 2, 14);
@@ -28,6 +31,7 @@ final class CapacityCommands {
         byte[] data = new byte[32];
         Cdb.put64(data, 0, lu.blockCount() - 1);
         Cdb.put32(data, 8, lu.blockSize());
+        data[13] = (byte) lu.blocksPerPhysicalBlockExponent();
         data[14] = (byte) ((lu.canDiscard() ? 0x80 : 0) | (lu.discardReadsZeros() ? 0x40 : 0));
         return CompletableFuture.completedFuture(Transfers.dataIn(request.command(), data, Cdb.u32(cdb, 10)));
     }

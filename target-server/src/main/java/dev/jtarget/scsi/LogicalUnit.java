@@ -27,6 +27,7 @@ public final class LogicalUnit {
     private final int id;
     private final BlockBackend backend;
     private final int blockSize;
+    private final int blocksPerPhysicalBlockExponent;
     private final int optimalGranularity;
     private final long blockCount;
     private final boolean readOnly;
@@ -42,16 +43,18 @@ public final class LogicalUnit {
     private final InFlightCommands inFlight = new InFlightCommands();
     private final HeldCopyResults heldCopyResults = new HeldCopyResults();
 
-    private LogicalUnit(int id, BlockBackend backend, int blockSize, boolean readOnly, DeviceIdentity identity,
-                        boolean writeCache, ReservationStore reservationStore) {
+    private LogicalUnit(int id, BlockBackend backend, int blockSize, int physicalBlockSize, boolean readOnly,
+                        DeviceIdentity identity, boolean writeCache, ReservationStore reservationStore) {
         this.id = id;
         this.backend = backend;
         this.blockSize = blockSize;
-        this.optimalGranularity = Math.max(1, Math.max(PAGE_BYTES, backend.blockSize()) / blockSize);
+        this.blocksPerPhysicalBlockExponent = Integer.numberOfTrailingZeros(physicalBlockSize / blockSize);
+        int pageBlocks = Math.max(1, Math.max(PAGE_BYTES, backend.blockSize()) / blockSize);
+        this.optimalGranularity = Math.max(pageBlocks, physicalBlockSize / blockSize);
         this.blockCount = backend.sizeBytes() / blockSize;
         this.capabilities = backend.capabilities();
         this.readOnly = readOnly || capabilities.readOnly();
-        this.limits = BlockLimits.of(blockSize, capabilities.canDiscard(), optimalGranularity);
+        this.limits = BlockLimits.of(blockSize, capabilities.canDiscard(), pageBlocks);
         this.identity = identity;
         this.defaultMode = new ModeValues(writeCache, false);
         this.mode = new AtomicReference<>(defaultMode);
@@ -64,13 +67,14 @@ public final class LogicalUnit {
     }
 
     /**
-     * A logical unit with the id, block size, write cache and read-only setting of {@code config}; the backend's size
+     * A logical unit with the id, block sizes, write cache and read-only setting of {@code config}; the backend's size
      * is the capacity (rounded down to whole blocks).
      *
      * @param stateDirectory where persistent reservations registered with APTPL=1 are kept across restarts (and
      *                       loaded from now), or null: then REGISTER refuses APTPL=1 (PTPL_C=0)
      * @throws IllegalArgumentException when the block size is not a multiple of the backend's block size (we never
-     *                                  do read-modify-write) or the backend holds no whole block
+     *                                  do read-modify-write), the physical block size is not the block size times
+     *                                  2^0 to 2^15, or the backend holds no whole block
      * @throws java.io.UncheckedIOException when stored reservations exist but cannot be read
      */
     public static LogicalUnit create(String targetName, LunConfig config, BlockBackend backend, Path stateDirectory) {
@@ -79,13 +83,17 @@ public final class LogicalUnit {
             throw new IllegalArgumentException("LUN " + config.id() + ": block size " + blockSize
                     + " is not a power of two >= 512 and a multiple of the backend's " + backend.blockSize());
         }
+        if (!LunConfig.isPhysicalBlockSizeOf(config.physicalBlockSize(), blockSize)) {
+            throw new IllegalArgumentException("LUN " + config.id() + ": physical block size "
+                    + config.physicalBlockSize() + " is not block size " + blockSize + " times 2^0 to 2^15");
+        }
         if (backend.sizeBytes() < blockSize) {
             throw new IllegalArgumentException("LUN " + config.id() + ": " + backend.describe()
                     + " is smaller than one block");
         }
         ReservationStore store = stateDirectory == null ? null
                 : ReservationStore.forLun(stateDirectory, targetName, config.id());
-        return new LogicalUnit(config.id(), backend, blockSize, config.readOnly(),
+        return new LogicalUnit(config.id(), backend, blockSize, config.physicalBlockSize(), config.readOnly(),
                 DeviceIdentity.derive(targetName, config.id()), config.writeCache(), store);
     }
 
@@ -102,9 +110,20 @@ public final class LogicalUnit {
     }
 
     /**
-     * The OPTIMAL TRANSFER LENGTH and UNMAP GRANULARITY hints, in blocks: whole pages. They are not advertised as
-     * the physical block size (READ CAPACITY(16) keeps one logical block per physical block), because libiscsi
-     * 1.19's GET LBA STATUS test expects descriptors that contradict SBC-3 §5.14 when that is larger than one.
+     * READ CAPACITY(16)'s LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT: the configured physical block size, which
+     * initiators align partitions and I/O to. It stays 0 (one logical block per physical block) unless configured,
+     * although the backend's pages are 4 KiB: libiscsi 1.19's GET LBA STATUS test, run against such a LUN, expects
+     * a first descriptor that does not start at the requested LBA, which contradicts SBC-3 §5.14.
+     */
+    int blocksPerPhysicalBlockExponent() {
+        return blocksPerPhysicalBlockExponent;
+    }
+
+    /**
+     * The OPTIMAL TRANSFER LENGTH GRANULARITY and OPTIMAL UNMAP GRANULARITY hints, in blocks: whole physical blocks
+     * (SBC-3 §4.6: writing part of one costs the device a read-modify-write) and whole pages of the backend (the
+     * same cost in the page cache, and hole punching frees whole pages only), whichever is larger; both are powers
+     * of two, so that is a multiple of both.
      */
     int optimalGranularity() {
         return optimalGranularity;

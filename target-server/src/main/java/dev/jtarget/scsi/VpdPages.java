@@ -136,7 +136,11 @@ final class VpdPages {
         Cdb.put32(b, 8, limits.maxTransferBlocks());
         Cdb.put32(b, 20, limits.maxUnmapBlocks());
         Cdb.put32(b, 24, limits.maxUnmapDescriptors());
-        Cdb.put32(b, 28, lu.canDiscard() ? lu.optimalGranularity() : 0); // OPTIMAL UNMAP GRANULARITY
+        if (lu.canDiscard()) {
+            Cdb.put32(b, 28, lu.optimalGranularity()); // OPTIMAL UNMAP GRANULARITY
+            // UGAVALID=1, UNMAP GRANULARITY ALIGNMENT 0: the granules start at LBA 0, as the physical blocks do.
+            b[32] = (byte) 0x80;
+        }
         Cdb.put64(b, 36, limits.maxWriteSameBlocks());
         Cdb.put32(b, 44, limits.maxAtomicTransferBlocks());
         Cdb.put32(b, 48, limits.atomicAlignment());

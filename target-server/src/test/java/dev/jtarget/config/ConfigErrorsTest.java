@@ -164,6 +164,24 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void physicalBlockSizeMustBeTheBlockSizeTimesAPowerOfTwo() {
+        for (String physical : List.of("3072", "2048", "268435456")) {
+            String xml = withTarget("    <lun id=\"3\" block-size=\"4096\" physical-block-size=\"" + physical
+                    + "\">\n      <memory size=\"1M\"/>\n    </lun>\n");
+            assertOnlyProblem(xml, 4, "physical-block-size " + physical + " of lun 3 in target '" + TARGET
+                    + "' must be its block-size 4096 times a power of two up to 32768"
+                    + " (READ CAPACITY(16) reports at most 2^15 logical blocks per physical block)");
+        }
+    }
+
+    @Test
+    void physicalBlockSizeBelowOneSectorIsASchemaError() {
+        String xml = withTarget("    <lun id=\"0\" physical-block-size=\"256\">\n      <memory size=\"1M\"/>\n"
+                + "    </lun>\n");
+        assertOnlyProblem(xml, 4, "physical-block-size must be a number of bytes of at least 512, not '256'");
+    }
+
+    @Test
     void sizeTooLargeForSixtyFourBitsIsRejected() {
         String xml = withTarget("    <lun id=\"0\">\n      <memory size=\"99999999T\"/>\n    </lun>\n");
         assertOnlyProblem(xml, 5, "size '99999999T' is too large");

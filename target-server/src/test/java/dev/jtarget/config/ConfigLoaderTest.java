@@ -122,6 +122,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void physicalBlockSizeIsKeptAndAllowsTheLargestExponent() throws ConfigException {
+        Path file = ConfigFiles.write(baseDir, "physical.xml", """
+                <jtarget xmlns="urn:jtarget:config:1">
+                  <portal listen="127.0.0.1:3260"/>
+                  <target name="iqn.2026-11.dev.jtarget:physical">
+                    <lun id="0" physical-block-size="4096"><memory size="1M"/></lun>
+                    <lun id="1" block-size="4096" physical-block-size="134217728"><memory size="1M"/></lun>
+                  </target>
+                </jtarget>
+                """);
+        List<LunConfig> luns = ConfigLoader.load(file, baseDir).targets().getFirst().luns();
+        assertEquals(new LunConfig(0, true, 512, 4096, false, new BackendConfig.Memory(1L << 20)), luns.get(0));
+        assertEquals(4096 << 15, luns.get(1).physicalBlockSize());
+    }
+
+    @Test
     void relativePathsResolveAgainstTheWorkingDirectoryByDefault() throws ConfigException {
         ServerConfig config = ConfigLoader.load(ConfigFiles.confDir().resolve("jtarget.xml"));
         Path cwd = Path.of("").toAbsolutePath();

@@ -48,7 +48,9 @@ final class ConfigXml {
                 xml.append("    <allow initiator=\"").append(escape(pattern)).append("\"/>\n");
             }
             for (TargetSpec.Lun lun : target.luns()) {
-                xml.append("    <lun id=\"").append(lun.id()).append("\" write-cache=\"on\" block-size=\"512\"")
+                xml.append("    <lun id=\"").append(lun.id()).append("\" write-cache=\"on\" block-size=\"")
+                        .append(TargetSpec.Lun.BLOCK_SIZE).append("\" physical-block-size=\"")
+                        .append(lun.physicalBlockSize()).append("\"")
                         .append(lun.readOnly() ? " read-only=\"true\"" : "").append(">\n");
                 Path file = target.backingFile(lunDir, lun).toAbsolutePath();
                 xml.append("      <file path=\"").append(escape(file.toString()))

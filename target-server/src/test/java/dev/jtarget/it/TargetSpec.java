@@ -19,14 +19,27 @@ record TargetSpec(String name, List<Lun> luns, Optional<ChapCredentials> chap, O
     private static final long MIB = 1 << 20;
 
     /**
-     * A LUN backed by a sparse file of {@code sizeBytes}; whole MiB, so every config syntax can state the size.
-     * {@code readOnly}: initiators may read it but every write is refused (write-protected).
+     * A LUN of {@link #BLOCK_SIZE}-byte logical blocks backed by a sparse file of {@code sizeBytes}; whole MiB, so
+     * every config syntax can state the size. {@code readOnly}: initiators may read it but every write is refused
+     * (write-protected). {@code physicalBlockSize}: what READ CAPACITY(16) reports, a power-of-two multiple of the
+     * logical block.
      */
-    record Lun(int id, long sizeBytes, boolean readOnly) {
+    record Lun(int id, long sizeBytes, boolean readOnly, int physicalBlockSize) {
+        static final int BLOCK_SIZE = 512;
+
         Lun {
             if (sizeBytes <= 0 || sizeBytes % MIB != 0) {
                 throw new IllegalArgumentException("LUN size must be a positive multiple of 1 MiB: " + sizeBytes);
             }
+            if (physicalBlockSize < BLOCK_SIZE || Integer.bitCount(physicalBlockSize) != 1) {
+                throw new IllegalArgumentException("physical block size must be a power of two >= " + BLOCK_SIZE
+                        + ": " + physicalBlockSize);
+            }
+        }
+
+        /** log2 of the logical blocks per physical block, as tgtd's lbppbe parameter takes it. */
+        int blocksPerPhysicalBlockExponent() {
+            return Integer.numberOfTrailingZeros(physicalBlockSize / BLOCK_SIZE);
         }
 
         long sizeMib() {
@@ -44,11 +57,16 @@ record TargetSpec(String name, List<Lun> luns, Optional<ChapCredentials> chap, O
     }
 
     TargetSpec withLun(int id, long sizeBytes) {
-        return withLun(new Lun(id, sizeBytes, false));
+        return withLun(new Lun(id, sizeBytes, false, Lun.BLOCK_SIZE));
     }
 
     TargetSpec withReadOnlyLun(int id, long sizeBytes) {
-        return withLun(new Lun(id, sizeBytes, true));
+        return withLun(new Lun(id, sizeBytes, true, Lun.BLOCK_SIZE));
+    }
+
+    /** A writable LUN whose physical blocks hold several logical ones ("512e" at 4096). */
+    TargetSpec withPhysicalBlockLun(int id, long sizeBytes, int physicalBlockSize) {
+        return withLun(new Lun(id, sizeBytes, false, physicalBlockSize));
     }
 
     private TargetSpec withLun(Lun lun) {

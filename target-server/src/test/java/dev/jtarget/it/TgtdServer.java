@@ -141,6 +141,11 @@ final class TgtdServer implements TargetUnderTest {
                 iscsi("--op", "update", "--mode", "logicalunit", "--tid", id, "--lun",
                         String.valueOf(lunNumber(lun.id())), "--params", "readonly=1");
             }
+            if (lun.blocksPerPhysicalBlockExponent() > 0) {
+                iscsi("--op", "update", "--mode", "logicalunit", "--tid", id, "--lun",
+                        String.valueOf(lunNumber(lun.id())),
+                        "--params", "lbppbe=" + lun.blocksPerPhysicalBlockExponent());
+            }
         }
         // Our server offers CRC32C digests; tgtd only when asked (its default is None).
         iscsi("--op", "update", "--mode", "target", "--tid", id, "-n", "HeaderDigest", "-v", "CRC32C,None");

@@ -6,6 +6,7 @@ import static dev.jtarget.scsi.Initiator.assertInvalidField;
 import static dev.jtarget.scsi.Luns.BLOCKS;
 import static dev.jtarget.scsi.Luns.BLOCK_SIZE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BlockBackend;
@@ -35,6 +36,25 @@ class CapacityTest {
         assertEquals(0, d[12], "no protection information");
         assertEquals(0, d[13], "one logical block per physical block");
         assertEquals(0x80 | 0x40, d[14] & 0xC0, "LBPME and LBPRZ");
+    }
+
+    @Test
+    void readCapacity16ReportsTheLogicalBlocksPerPhysicalBlockExponent() {
+        for (int exponent : new int[] {3, 7, 15}) {
+            LogicalUnit lun = Luns.physicalBlockLun(0, BLOCK_SIZE << exponent);
+            byte[] d = new Initiator(Luns.target(lun), NEXUS_A).read(0, Cdbs.readCapacity16(32), 32).data();
+            assertEquals(BLOCK_SIZE, Cdb.u32(d, 8), "the logical block stays the addressing unit");
+            assertEquals(exponent, d[13] & 0x0F, "LOGICAL BLOCKS PER PHYSICAL BLOCK EXPONENT");
+            assertEquals(0, Cdb.u16(d, 14) & 0x3FFF, "LOWEST ALIGNED LOGICAL BLOCK ADDRESS: LBA 0 starts one");
+            assertEquals(0x80 | 0x40, d[14] & 0xC0, "LBPME and LBPRZ beside it");
+        }
+    }
+
+    @Test
+    void aPhysicalBlockThatIsNotTheBlockSizeTimesAPowerOfTwoIsRefused() {
+        for (int physical : new int[] {256, 1536, BLOCK_SIZE << 16}) {
+            assertThrows(IllegalArgumentException.class, () -> Luns.physicalBlockLun(0, physical));
+        }
     }
 
     @Test

@@ -25,6 +25,12 @@ final class Luns {
         return lun(id, new MemoryBackend(BLOCKS * BLOCK_SIZE, BLOCK_SIZE), true, false);
     }
 
+    /** A 1 MiB memory disk of {@link #BLOCK_SIZE}-byte logical blocks on {@code physicalBlockSize}-byte physical ones. */
+    static LogicalUnit physicalBlockLun(int id, int physicalBlockSize) {
+        return LogicalUnit.create(Initiator.TARGET_NAME, new LunConfig(id, true, BLOCK_SIZE, physicalBlockSize, false,
+                new BackendConfig.Memory(BLOCKS * BLOCK_SIZE)), new MemoryBackend(BLOCKS * BLOCK_SIZE, BLOCK_SIZE));
+    }
+
     /** LUN 0 on a 1 MiB memory disk with 512-byte blocks and the write cache on. */
     static ScsiTarget target() {
         return new ScsiTarget(Initiator.TARGET_NAME, List.of(memoryLun(0)));

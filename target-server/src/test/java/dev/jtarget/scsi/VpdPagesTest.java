@@ -119,12 +119,31 @@ class VpdPagesTest {
         assertEquals(0xFFFF_FFFFL, Cdb.u32(d, 20), "MAXIMUM UNMAP LBA COUNT: no limit");
         assertTrue(Cdb.u32(d, 24) > 0, "MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT");
         assertEquals(8, Cdb.u32(d, 28), "OPTIMAL UNMAP GRANULARITY");
+        assertEquals(0x8000_0000L, Cdb.u32(d, 32), "UGAVALID, UNMAP GRANULARITY ALIGNMENT 0");
         assertEquals(0xFFFF, Cdb.u64(d, 36), "MAXIMUM WRITE SAME LENGTH: what WRITE SAME(10) can carry");
         assertEquals(BlockLimits.MAX_TRANSFER_BYTES / Luns.BLOCK_SIZE, Cdb.u32(d, 44), "MAXIMUM ATOMIC TRANSFER LENGTH");
         assertEquals(8, Cdb.u32(d, 48), "ATOMIC ALIGNMENT: a 4 KiB page");
         assertEquals(8, Cdb.u32(d, 52), "ATOMIC TRANSFER LENGTH GRANULARITY: a 4 KiB page");
         assertEquals(0, Cdb.u32(d, 56), "MAXIMUM ATOMIC TRANSFER LENGTH WITH ATOMIC BOUNDARY: no boundaries");
         assertEquals(0, Cdb.u32(d, 60), "MAXIMUM ATOMIC BOUNDARY SIZE: no boundaries");
+    }
+
+    @Test
+    void granularitiesCoverAPhysicalBlockLargerThanAPage() {
+        Initiator initiator = new Initiator(Luns.target(Luns.physicalBlockLun(0, 64 << 10)), NEXUS_A);
+        byte[] d = initiator.read(0, Cdbs.inquiry(true, 0xB0, 255), 255).data();
+        assertEquals(128, Cdb.u16(d, 6), "OPTIMAL TRANSFER LENGTH GRANULARITY: one 64 KiB physical block");
+        assertEquals(128, Cdb.u32(d, 28), "OPTIMAL UNMAP GRANULARITY: one physical block");
+        assertEquals(0x8000_0000L, Cdb.u32(d, 32), "UGAVALID, UNMAP GRANULARITY ALIGNMENT 0");
+        assertEquals(8, Cdb.u32(d, 48), "ATOMIC ALIGNMENT: still a page, atomicity is the backend's");
+    }
+
+    @Test
+    void aPhysicalBlockOfOnePageKeepsThePageGranularity() {
+        Initiator initiator = new Initiator(Luns.target(Luns.physicalBlockLun(0, 4096)), NEXUS_A);
+        byte[] d = initiator.read(0, Cdbs.inquiry(true, 0xB0, 255), 255).data();
+        assertEquals(8, Cdb.u16(d, 6), "OPTIMAL TRANSFER LENGTH GRANULARITY");
+        assertEquals(8, Cdb.u32(d, 28), "OPTIMAL UNMAP GRANULARITY");
     }
 
     @Test
