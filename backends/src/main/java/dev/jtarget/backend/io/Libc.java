@@ -1,6 +1,7 @@
 package dev.jtarget.backend.io;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -16,7 +17,7 @@ import java.lang.invoke.VarHandle;
  * The few libc calls the file and device backends need and the JDK does not offer, bound once through the Foreign
  * Function &amp; Memory API: {@code open(2)} with flags the JDK hides ({@code O_EXCL} on a block device,
  * {@code O_DIRECT}), {@code ioctl(2)}, {@code fallocate(2)}, {@code pread(2)}/{@code pwrite(2)} on such a descriptor,
- * and {@code close(2)}. Every call but close retries on EINTR and turns a failure into an {@link ErrnoException} that
+ * {@code close(2)}, and for the memory backend lazily zeroed anonymous memory ({@code mmap(2)}, {@code madvise(2)}). Every call but close retries on EINTR and turns a failure into an {@link ErrnoException} that
  * keeps the errno.
  */
 @SuppressWarnings("restricted") // binding libc is the point; the launcher and the tests grant native access
@@ -30,6 +31,10 @@ public final class Libc {
     public static final int FALLOC_FL_KEEP_SIZE = 0x01;
     public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
     public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+    private static final int PROT_READ_WRITE = 0x1 | 0x2;
+    private static final int MAP_PRIVATE_ANONYMOUS_NORESERVE = 0x02 | 0x20 | 0x4000;
+    private static final int MADV_DONTNEED = 4;
+    private static final long MAP_FAILED = -1L;
     public static final int EINTR = 4;
     public static final int EBUSY = 16;
     public static final int EINVAL = 22;
@@ -49,6 +54,9 @@ public final class Libc {
     private static final MethodHandle PWRITE;
     private static final MethodHandle CLOSE;
     private static final MethodHandle STRERROR;
+    private static final MethodHandle MMAP;
+    private static final MethodHandle MUNMAP;
+    private static final MethodHandle MADVISE;
 
     static {
         MethodHandle open = null;
@@ -58,6 +66,9 @@ public final class Libc {
         MethodHandle pwrite = null;
         MethodHandle close = null;
         MethodHandle strerror = null;
+        MethodHandle mmap = null;
+        MethodHandle munmap = null;
+        MethodHandle madvise = null;
         String unavailable = null;
         try {
             Linker linker = Linker.nativeLinker();
@@ -86,6 +97,14 @@ public final class Libc {
                         FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT), errno);
                 strerror = linker.downcallHandle(libc.findOrThrow("strerror"),
                         FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+                mmap = linker.downcallHandle(libc.findOrThrow("mmap"), FunctionDescriptor.of(ValueLayout.ADDRESS,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG), errno);
+                munmap = linker.downcallHandle(libc.findOrThrow("munmap"), FunctionDescriptor.of(ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_LONG), errno);
+                madvise = linker.downcallHandle(libc.findOrThrow("madvise"), FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT),
+                        errno);
             }
         } catch (IllegalCallerException e) {
             unavailable = "native access is not enabled (run java with --enable-native-access=ALL-UNNAMED)";
@@ -97,6 +116,9 @@ public final class Libc {
         PWRITE = pwrite;
         CLOSE = close;
         STRERROR = strerror;
+        MMAP = mmap;
+        MUNMAP = munmap;
+        MADVISE = madvise;
         UNAVAILABLE = unavailable;
     }
 
@@ -165,6 +187,36 @@ public final class Libc {
     public static long pwrite(int fd, MemorySegment buffer, long offset, String what) throws IOException {
         return retryingOnEintr(what,
                 state -> (long) PWRITE.invokeExact(state, fd, buffer, buffer.byteSize(), offset));
+    }
+
+    /**
+     * {@code length} bytes of private anonymous memory that read as zeros and take physical pages only once written
+     * ({@code MAP_NORESERVE}: no swap reserved up front), owned by {@code owner}: closing it unmaps the memory, and
+     * the segment refuses access from then on instead of touching unmapped memory.
+     */
+    public static MemorySegment mapAnonymous(long length, Arena owner, String what) throws IOException {
+        long address = retryingOnEintr(what, state -> {
+            MemorySegment mapped = (MemorySegment) MMAP.invokeExact(state, MemorySegment.NULL, length,
+                    PROT_READ_WRITE, MAP_PRIVATE_ANONYMOUS_NORESERVE, -1, 0L);
+            return mapped.address() == MAP_FAILED ? -1L : mapped.address();
+        });
+        return MemorySegment.ofAddress(address).reinterpret(length, owner, mapping -> unmap(mapping, length));
+    }
+
+    private static void unmap(MemorySegment mapping, long length) {
+        try {
+            retryingOnEintr("unmapping memory", state -> (int) MUNMAP.invokeExact(state, mapping, length));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * {@code madvise(MADV_DONTNEED)} on whole pages of a {@link #mapAnonymous} mapping: their physical pages are freed
+     * and they read as zeros again.
+     */
+    public static void dropPages(MemorySegment pages, String what) throws IOException {
+        retryingOnEintr(what, state -> (int) MADVISE.invokeExact(state, pages, pages.byteSize(), MADV_DONTNEED));
     }
 
     /** One downcall whose errno lands in {@code state}; a negative result means failure. */
