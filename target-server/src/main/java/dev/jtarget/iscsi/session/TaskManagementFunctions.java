@@ -71,7 +71,8 @@ final class TaskManagementFunctions {
                 respond(itt, FUNCTION_COMPLETE);
                 if (function == TARGET_COLD_RESET) {
                     // a cold reset ends every connection, this one included, after the response (RFC 7143 §11.5.1)
-                    connection.flushIfPending();
+                    // Flushed now, even inside a read batch: the close below would drop a response left queued.
+                    connection.channel().flush();
                     connection.channel().close();
                 }
             });
