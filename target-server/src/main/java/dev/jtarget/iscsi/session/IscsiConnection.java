@@ -529,9 +529,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         commands.terminateTasksAwaitingData();
         commands.whenIdle(() -> {
             send(TargetPdus.logoutResponse(itt, 0), StatSnUse.ADVANCE);
-            channel.flush();
-            flushPending = false;
-            channel.close();
+            flushAndClose();
         });
     }
 
@@ -599,6 +597,29 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 flushScheduled = false;
                 flushIfPending();
             });
+        }
+    }
+
+    /**
+     * Pushes what is queued to the socket, even inside a read batch, then closes: the last answer (a Logout Response,
+     * the response to a TARGET COLD RESET) must leave before the connection does.
+     */
+    void flushAndClose() {
+        flushPending = false;
+        channel.flush();
+        channel.close();
+    }
+
+    /** Called from any thread: {@link #flushAndClose()} on this connection's event loop (TARGET COLD RESET). */
+    void flushAndCloseSoon() {
+        try {
+            if (channel.eventLoop().inEventLoop()) {
+                flushAndClose();
+            } else {
+                channel.eventLoop().execute(this::flushAndClose);
+            }
+        } catch (RejectedExecutionException e) {
+            channel.close(); // the event loop has shut down; nothing more can be sent
         }
     }
 

@@ -85,11 +85,10 @@ final class TaskManagementFunctions {
                     // §11.5.1)
                     for (IscsiConnection other : registry.connectionsOn(session.device)) {
                         if (other != connection) {
-                            other.closeReplaced();
+                            other.flushAndCloseSoon(); // after the TASK ABORTED statuses its tasks ended with
                         }
                     }
-                    connection.flushIfPending();
-                    connection.channel().close();
+                    connection.flushAndClose();
                 }
             });
             case TASK_REASSIGN -> respond(itt, TASK_ALLEGIANCE_REASSIGNMENT_NOT_SUPPORTED); // needs ERL 2

@@ -15,6 +15,7 @@ import dev.jtarget.iscsi.initiator.TestInitiator;
 import dev.jtarget.iscsi.login.TargetLimits;
 import dev.jtarget.iscsi.pdu.Opcode;
 import dev.jtarget.scsi.ScsiResponse;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -112,6 +113,37 @@ class TaskManagementAcrossSessionsTest {
         assertTaskAborted(ends.get(1), second);
         assertEquals(TaskManagementFunctions.FUNCTION_COMPLETE, issuer.receive().reason());
         assertEquals(ScsiResult.GOOD, other.testUnitReady().status(), "CLEAR TASK SET sets no unit attention");
+    }
+
+    @Test
+    void targetColdResetAnswersThenEndsEveryConnectionToTheTarget() {
+        TestInitiator issuer = target.loggedIn();
+        TestInitiator other = target.loggedIn();
+        device.hold();
+        RequestPdu read = other.command(Cdbs.read10(0, 1), FLAG_FINAL | FLAG_READ, 512, new byte[0]);
+        other.send(read);
+
+        issuer.send(issuer.taskManagement(TaskManagementFunctions.TARGET_COLD_RESET, -1, 0));
+        assertTrue(issuer.drain().isEmpty());
+        device.releaseAll();
+
+        List<ResponsePdu> issuerSaw = issuer.awaitClose(Duration.ofSeconds(5));
+        assertEquals(1, issuerSaw.size(), "the response leaves before the connection closes (RFC 7143 §11.5.1)");
+        assertEquals(TaskManagementFunctions.FUNCTION_COMPLETE, issuerSaw.get(0).reason());
+        List<ResponsePdu> otherSaw = other.awaitClose(Duration.ofSeconds(5));
+        assertEquals(1, otherSaw.size(), String.valueOf(otherSaw));
+        assertTaskAborted(otherSaw.get(0), read);
+    }
+
+    @Test
+    void targetColdResetWithNothingToAbortStillAnswersBeforeClosing() {
+        TestInitiator issuer = target.loggedIn();
+
+        issuer.send(issuer.taskManagement(TaskManagementFunctions.TARGET_COLD_RESET, -1, 0));
+
+        List<ResponsePdu> issuerSaw = issuer.awaitClose(Duration.ofSeconds(5));
+        assertEquals(1, issuerSaw.size(), "answered within the read that brought the request, then closed");
+        assertEquals(TaskManagementFunctions.FUNCTION_COMPLETE, issuerSaw.get(0).reason());
     }
 
     @Test
