@@ -93,15 +93,12 @@ class TaskManagementAcrossSessionsTest {
     void abortTaskSetLeavesOtherSessionsAloneButClearTaskSetDoesNot() {
         TestInitiator issuer = target.loggedIn();
         TestInitiator other = target.loggedIn();
-        device.hold();
-        RequestPdu first = other.command(Cdbs.read10(0, 1), FLAG_FINAL | FLAG_READ, 512, new byte[0]);
-        other.send(first);
+        RequestPdu first = sendHeldRead(other);
 
         issuer.send(issuer.taskManagement(TaskManagementFunctions.ABORT_TASK_SET, -1, 0));
         assertEquals(TaskManagementFunctions.FUNCTION_COMPLETE, issuer.receive().reason(),
                 "ABORT TASK SET covers only the issuing nexus (SAM-5 §7.3)");
-        RequestPdu second = other.command(Cdbs.read10(0, 1), FLAG_FINAL | FLAG_READ, 512, new byte[0]);
-        other.send(second);
+        RequestPdu second = sendHeldRead(other);
         assertEquals(2, device.heldCount());
 
         issuer.send(issuer.taskManagement(TaskManagementFunctions.CLEAR_TASK_SET, -1, 0));
@@ -119,9 +116,7 @@ class TaskManagementAcrossSessionsTest {
     void targetColdResetAnswersThenEndsEveryConnectionToTheTarget() {
         TestInitiator issuer = target.loggedIn();
         TestInitiator other = target.loggedIn();
-        device.hold();
-        RequestPdu read = other.command(Cdbs.read10(0, 1), FLAG_FINAL | FLAG_READ, 512, new byte[0]);
-        other.send(read);
+        RequestPdu read = sendHeldRead(other);
 
         issuer.send(issuer.taskManagement(TaskManagementFunctions.TARGET_COLD_RESET, -1, 0));
         assertTrue(issuer.drain().isEmpty());
@@ -183,6 +178,14 @@ class TaskManagementAcrossSessionsTest {
         initiator.send(lost);
         assertTrue(initiator.drain().isEmpty());
         assertArrayEquals(new byte[512], target.backendBytes(0, 512));
+    }
+
+    /** A one-block read of LUN 0 that stays in execution until {@code device.releaseAll()}. */
+    private RequestPdu sendHeldRead(TestInitiator initiator) {
+        device.hold();
+        RequestPdu read = initiator.command(Cdbs.read10(0, 1), FLAG_FINAL | FLAG_READ, 512, new byte[0]);
+        initiator.send(read);
+        return read;
     }
 
     private static void assertTaskAborted(ResponsePdu pdu, RequestPdu command) {
