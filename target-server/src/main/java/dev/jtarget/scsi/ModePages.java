@@ -16,6 +16,12 @@ final class ModePages {
     private static final int D_SENSE = 0x04; // control page byte 2
     private static final int GLTSD = 0x02;   // control page byte 2: we keep no log parameters to save
     private static final int QUEUE_ALGORITHM_UNRESTRICTED = 0x10; // control page byte 3: tasks may run reordered
+    /**
+     * Control page byte 5: a command aborted on behalf of another I_T nexus (CLEAR TASK SET, LOGICAL UNIT RESET,
+     * target reset) ends with TASK ABORTED status (SAM-5 §5.6), which the iSCSI layer sends; an initiator can retry
+     * at once instead of waiting for its command timeout. TST stays 000b: one task set shared by all I_T nexuses.
+     */
+    private static final int TAS = 0x40;
     private static final int DEXCPT = 0x08;  // informational exceptions byte 2: we report none
 
     private ModePages() {
@@ -37,6 +43,7 @@ final class ModePages {
                 byte[] b = blank(CONTROL, 0x0A);
                 b[2] = (byte) (GLTSD | (values.descriptorSense() ? D_SENSE : 0));
                 b[3] = QUEUE_ALGORITHM_UNRESTRICTED;
+                b[5] = TAS;
                 yield b;
             }
             case INFORMATIONAL_EXCEPTIONS -> {

@@ -93,6 +93,13 @@ class ModeSenseTest {
     }
 
     @Test
+    void controlPageReportsOneSharedTaskSetWhoseAbortedCommandsEndWithTaskAborted() {
+        byte[] page = Arrays.copyOfRange(sense6(CURRENT, 0x0A), 12, 24);
+        assertEquals(0, page[2] & 0xE0, "TST=000b: CLEAR TASK SET reaches every I_T nexus");
+        assertEquals(0x40, page[5] & 0x40, "TAS=1: the iSCSI layer sends TASK ABORTED to the other I_T nexuses");
+    }
+
+    @Test
     void changeableValuesMarkOnlyWceAndDSense() {
         byte[] d = sense6(CHANGEABLE, 0x3F);
         assertEquals(0x04, d[12 + 2], "caching: WCE");

@@ -3,8 +3,10 @@ package dev.jtarget.iscsi.session;
 import dev.jtarget.iscsi.pdu.Pdu;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Command numbering for one session (RFC 7143 §4.2.2.1): delivers non-immediate commands in CmdSN order, drops
@@ -20,6 +22,12 @@ final class CommandWindow {
     private int active;
     /** Commands that arrived ahead of a gap, keyed by CmdSN. Bounded by the window. */
     private final Map<Integer, Pdu> early = new HashMap<>();
+    /**
+     * CmdSNs in the window that ABORT TASK cancelled before their command arrived (RFC 7143 §11.5.1 b): they count
+     * as received, and the command is discarded. Only CmdSNs inside [ExpCmdSN, MaxCmdSN] enter, and each leaves as
+     * ExpCmdSN passes it, so the set never holds more than the window's depth.
+     */
+    private final Set<Integer> cancelled = new HashSet<>();
 
     CommandWindow(int expCmdSn, int depth) {
         this.depth = depth;
@@ -49,6 +57,10 @@ final class CommandWindow {
             request.release();
             return List.of();
         }
+        if (cancelled.contains(cmdSn)) {
+            request.release(); // the command of a CmdSN already counted as received
+            return List.of();
+        }
         if (cmdSn != expCmdSn) {
             Pdu previous = early.put(cmdSn, request);
             if (previous != null) {
@@ -59,12 +71,42 @@ final class CommandWindow {
         List<Pdu> ready = new ArrayList<>(1);
         ready.add(request);
         expCmdSn++;
-        Pdu next;
-        while ((next = early.remove(expCmdSn)) != null) {
-            ready.add(next);
+        advance(ready);
+        return ready;
+    }
+
+    /**
+     * ABORT TASK names a command that has not been delivered (RFC 7143 §11.5.1 b): if {@code cmdSn} is in the window
+     * and below the CmdSN of the abort itself, it is counted as received and its command discarded, now if it is
+     * waiting behind a gap, or when it arrives. Returns null when {@code cmdSn} is not such a CmdSN; otherwise the
+     * requests that the skipped CmdSN made deliverable, in order (usually none).
+     */
+    List<Pdu> cancel(int cmdSn, int abortCmdSn) {
+        if (SerialNumbers.lessThan(cmdSn, expCmdSn) || SerialNumbers.lessThan(maxCmdSn, cmdSn)
+                || !SerialNumbers.lessThan(cmdSn, abortCmdSn)) {
+            return null;
+        }
+        Pdu waiting = early.remove(cmdSn);
+        if (waiting != null) {
+            waiting.release();
+        }
+        cancelled.add(cmdSn);
+        List<Pdu> ready = new ArrayList<>(0);
+        advance(ready);
+        return ready;
+    }
+
+    /** Moves ExpCmdSN over the commands that arrived early and the CmdSNs that were cancelled. */
+    private void advance(List<Pdu> ready) {
+        while (true) {
+            Pdu next = early.remove(expCmdSn);
+            if (next != null) {
+                ready.add(next);
+            } else if (!cancelled.remove(expCmdSn)) {
+                return;
+            }
             expCmdSn++;
         }
-        return ready;
     }
 
     /** A command that counts against the window started (non-immediate SCSI commands). */
@@ -89,5 +131,6 @@ final class CommandWindow {
     void releaseAll() {
         early.values().forEach(Pdu::release);
         early.clear();
+        cancelled.clear();
     }
 }

@@ -28,7 +28,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -214,6 +217,34 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The session in full feature phase, or null before it (and for a connection that never got there). */
+    IscsiSession session() {
+        return session;
+    }
+
+    /**
+     * Called from any thread: aborts this session's tasks on the LUNs {@code affected} accepts, on behalf of another
+     * I_T nexus (SAM-5 §5.6), on this connection's event loop, the only thread that may touch them. The future
+     * completes, on that event loop, once every such task has ended.
+     */
+    CompletableFuture<Void> abortForOtherNexus(IntPredicate affected) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Runnable abort = () -> {
+            taskManagement.abortForOtherNexus(affected, () -> done.complete(null));
+            flushIfPending();
+        };
+        try {
+            if (channel.eventLoop().inEventLoop()) {
+                abort.run(); // a session that shares the issuer's event loop
+            } else {
+                channel.eventLoop().execute(abort);
+            }
+        } catch (RejectedExecutionException e) {
+            done.complete(null); // the event loop has shut down, and its tasks with it
+        }
+        return done;
+    }
+
     /** Closes the connection now, without a logout exchange (server shutdown). */
     public void close() {
         closeReplaced();
@@ -299,7 +330,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             }
         }
         commands = new ScsiCommandFlow(this, session);
-        taskManagement = new TaskManagementFunctions(this, session, commands);
+        taskManagement = new TaskManagementFunctions(this, session, commands, server.registry());
         phase = Phase.FULL_FEATURE;
         loginTimer.cancel(false);
         long tickMillis = Math.max(1000, server.nopInterval().toMillis() / 3);
@@ -382,15 +413,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 }
             }
             case Opcode.SCSI_COMMAND, Opcode.TASK_MANAGEMENT_REQUEST, Opcode.TEXT_REQUEST, Opcode.LOGOUT_REQUEST,
-                 Opcode.NOP_OUT -> {
-                for (Pdu ordered : session.window.accept(pdu)) {
-                    try {
-                        onOrderedRequest(ordered);
-                    } finally {
-                        ordered.release();
-                    }
-                }
-            }
+                 Opcode.NOP_OUT -> deliverOrdered(session.window.accept(pdu));
             case Opcode.LOGIN_REQUEST -> {
                 log.warn("{}: Login Request in full feature phase; rejected", remote);
                 reject(TargetPdus.REJECT_PROTOCOL_ERROR, pdu);
@@ -408,6 +431,17 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
             send(TargetPdus.reject(reason, pdu.bhs()), StatSnUse.ADVANCE);
         } finally {
             pdu.release();
+        }
+    }
+
+    /** Handles requests the command window released, in CmdSN order, and releases them. */
+    void deliverOrdered(List<Pdu> ready) {
+        for (Pdu ordered : ready) {
+            try {
+                onOrderedRequest(ordered);
+            } finally {
+                ordered.release();
+            }
         }
     }
 
@@ -495,9 +529,7 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         commands.terminateTasksAwaitingData();
         commands.whenIdle(() -> {
             send(TargetPdus.logoutResponse(itt, 0), StatSnUse.ADVANCE);
-            channel.flush();
-            flushPending = false;
-            channel.close();
+            flushAndClose();
         });
     }
 
@@ -565,6 +597,29 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
                 flushScheduled = false;
                 flushIfPending();
             });
+        }
+    }
+
+    /**
+     * Pushes what is queued to the socket, even inside a read batch, then closes: the last answer (a Logout Response,
+     * the response to a TARGET COLD RESET) must leave before the connection does.
+     */
+    void flushAndClose() {
+        flushPending = false;
+        channel.flush();
+        channel.close();
+    }
+
+    /** Called from any thread: {@link #flushAndClose()} on this connection's event loop (TARGET COLD RESET). */
+    void flushAndCloseSoon() {
+        try {
+            if (channel.eventLoop().inEventLoop()) {
+                flushAndClose();
+            } else {
+                channel.eventLoop().execute(this::flushAndClose);
+            }
+        } catch (RejectedExecutionException e) {
+            channel.close(); // the event loop has shut down; nothing more can be sent
         }
     }
 

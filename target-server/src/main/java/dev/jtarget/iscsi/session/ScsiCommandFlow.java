@@ -202,6 +202,12 @@ final class ScsiCommandFlow {
                 task.outstandingR2ts.remove(r2t);
             }
         }
+        if (task.aborted) {
+            if (!awaitsDataOut(task)) {
+                endAbortedForOtherNexus(task); // the data it was owed is in; no further R2T is sent
+            }
+            return;
+        }
         if (task.allDataReceived()) {
             execute(task);
         } else if (!task.unsolicitedOpen) {
@@ -272,6 +278,9 @@ final class ScsiCommandFlow {
         if (task.aborted || !connection.isOpen()) {
             if (response != null && response.dataIn() != null) {
                 response.dataIn().release();
+            }
+            if (task.answerTaskAborted && connection.isOpen()) {
+                sendTaskAborted(task);
             }
         } else {
             answer(task, response);
@@ -360,6 +369,7 @@ final class ScsiCommandFlow {
      */
     void abort(ScsiTask task, Runnable done) {
         task.aborted = true;
+        task.answerTaskAborted = false; // its own initiator asked: no answer, even if another nexus asked first
         if (task.state == ScsiTask.State.COLLECTING_DATA) {
             abandon(task);
             done.run();
@@ -368,6 +378,44 @@ final class ScsiCommandFlow {
         } else {
             done.run();
         }
+    }
+
+    /**
+     * Aborts a task on behalf of another I_T nexus (CLEAR TASK SET, LOGICAL UNIT RESET or target reset from another
+     * session): it ends with TASK ABORTED status. A write keeps receiving the Data-Out its outstanding R2Ts and open
+     * unsolicited burst still owe, so the initiator never sees data for a task that is gone rejected (RFC 7143
+     * §4.2.3.3, standard multi-task abort semantics, has the target wait for it), but it is sent no further R2T. {@code done} runs once it is gone.
+     * A task its own initiator had already aborted stays without an answer.
+     */
+    void abortForOtherNexus(ScsiTask task, Runnable done) {
+        if (!task.aborted) {
+            task.answerTaskAborted = true;
+            task.aborted = true;
+        }
+        if (task.state == ScsiTask.State.EXECUTING || awaitsDataOut(task)) {
+            task.onFinished.add(done);
+        } else {
+            if (task.state == ScsiTask.State.COLLECTING_DATA) {
+                endAbortedForOtherNexus(task);
+            }
+            done.run();
+        }
+    }
+
+    private static boolean awaitsDataOut(ScsiTask task) {
+        return task.unsolicitedOpen || !task.outstandingR2ts.isEmpty();
+    }
+
+    private void endAbortedForOtherNexus(ScsiTask task) {
+        if (task.answerTaskAborted && connection.isOpen()) {
+            sendTaskAborted(task);
+        }
+        abandon(task);
+    }
+
+    private void sendTaskAborted(ScsiTask task) {
+        connection.send(TargetPdus.scsiResponse(task.itt, ScsiResponse.TASK_ABORTED, null, 0, 0, task.dataSnSent),
+                StatSnUse.ADVANCE);
     }
 
     /**

@@ -29,6 +29,11 @@ final class ScsiTask {
 
     State state = State.COLLECTING_DATA;
     boolean aborted;
+    /**
+     * Aborted on behalf of another I_T nexus: with TAS=1 in our control mode page it ends with TASK ABORTED status
+     * (SAM-5 §5.6) rather than silently.
+     */
+    boolean answerTaskAborted;
     /** Whether this write holds its share of the connection's {@link GatherBudget}. */
     boolean holdsGatherBudget;
     /** Run when the task leaves the session (completion or abort): task management waits on this. */

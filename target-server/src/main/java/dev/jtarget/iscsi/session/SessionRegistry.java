@@ -2,7 +2,10 @@ package dev.jtarget.iscsi.session;
 
 import dev.jtarget.iscsi.login.LoginRejectedException;
 import dev.jtarget.iscsi.login.SessionParameters;
+import dev.jtarget.scsi.ScsiTargetDevice;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -97,6 +100,22 @@ public final class SessionRegistry {
         byTsih.remove(tsih);
         byIdentity.remove(entry.identity, tsih);
         return true;
+    }
+
+    /**
+     * The connections whose sessions are in full feature phase on {@code device}: every I_T nexus a LOGICAL UNIT
+     * RESET, CLEAR TASK SET or target reset reaches. Sessions are matched by device rather than target name, as the
+     * device is what holds the logical units' task sets.
+     */
+    synchronized List<IscsiConnection> connectionsOn(ScsiTargetDevice device) {
+        List<IscsiConnection> found = new ArrayList<>();
+        for (Entry entry : byTsih.values()) {
+            IscsiSession session = entry.connection.session();
+            if (session != null && session.device == device) {
+                found.add(entry.connection);
+            }
+        }
+        return found;
     }
 
     synchronized int size() {

@@ -57,6 +57,43 @@ class CommandWindowTest {
     }
 
     @Test
+    void aCancelledCmdSnCountsAsReceivedAndItsCommandIsDiscardedWhenItArrives() {
+        CommandWindow window = new CommandWindow(5, 8);
+        assertEquals(List.of(), window.cancel(5, 6), "RFC 7143 §11.5.1 b): in the window, below the abort's CmdSN");
+        assertEquals(6, window.expCmdSn(), "the window does not wait for the cancelled command");
+
+        Pdu late = command(5, false);
+        assertEquals(List.of(), cmdSns(window.accept(late)));
+        assertEquals(0, late.refCnt(), "the discarded command is released");
+        assertEquals(List.of(6), cmdSns(window.accept(command(6, false))));
+    }
+
+    @Test
+    void cancellingTheCmdSnOfAGapDeliversWhatWaitedBehindItAndDiscardsTheCancelledOne() {
+        CommandWindow window = new CommandWindow(1, 8);
+        assertEquals(List.of(), cmdSns(window.accept(command(3, false))));
+        assertEquals(List.of(), window.cancel(2, 4), "2 is ahead of the gap at 1: nothing moves yet");
+        assertEquals(List.of(), cmdSns(window.accept(command(2, false))), "the cancelled command is discarded");
+        assertEquals(List.of(1, 3), cmdSns(window.accept(command(1, false))));
+        assertEquals(4, window.expCmdSn());
+
+        CommandWindow gapped = new CommandWindow(1, 8);
+        assertEquals(List.of(), cmdSns(gapped.accept(command(2, false))));
+        assertEquals(List.of(2), cmdSns(gapped.cancel(1, 3)), "cancelling the gap releases what waited behind it");
+        assertEquals(3, gapped.expCmdSn());
+    }
+
+    @Test
+    void aCmdSnOutsideTheWindowOrNotBelowTheAbortIsNotCancelled() {
+        CommandWindow window = new CommandWindow(5, 2); // accepts 5 and 6
+        assertEquals(null, window.cancel(4, 5), "already received: the task has completed (case c)");
+        assertEquals(null, window.cancel(7, 8), "beyond MaxCmdSN");
+        assertEquals(null, window.cancel(5, 5), "the abort's own CmdSN: an immediate command, not a numbered one");
+        assertEquals(5, window.expCmdSn());
+        assertEquals(List.of(5), cmdSns(window.accept(command(5, false))));
+    }
+
+    @Test
     void maxCmdSnOpensOnlyAsActiveTasksFinish() {
         CommandWindow window = new CommandWindow(0, 2);
         assertEquals(1, window.maxCmdSn());

@@ -62,9 +62,20 @@ final class EmbeddedTarget implements AutoCloseable {
      * @param deviceShell wraps the SCSI device, e.g. to hold commands in execution
      */
     EmbeddedTarget(TargetLimits limits, int blocks, UnaryOperator<ScsiTargetDevice> deviceShell) {
+        this(limits, blocks, 1, deviceShell);
+    }
+
+    /** @param lunCount LUNs 0 to lunCount - 1, each a RAM disk of {@code blocks} blocks; {@link #backend} is LUN 0's */
+    EmbeddedTarget(TargetLimits limits, int blocks, int lunCount, UnaryOperator<ScsiTargetDevice> deviceShell) {
         backend = new MemoryBackend((long) blocks * BLOCK_SIZE, BLOCK_SIZE);
         LunConfig lun = new LunConfig(0, true, BLOCK_SIZE, false, new BackendConfig.Memory(backend.sizeBytes()));
-        device = deviceShell.apply(new ScsiTarget(TARGET_NAME, List.of(LogicalUnit.create(TARGET_NAME, lun, backend))));
+        List<LogicalUnit> units = new ArrayList<>(List.of(LogicalUnit.create(TARGET_NAME, lun, backend)));
+        for (int id = 1; id < lunCount; id++) {
+            MemoryBackend more = new MemoryBackend(backend.sizeBytes(), BLOCK_SIZE);
+            units.add(LogicalUnit.create(TARGET_NAME, new LunConfig(id, true, BLOCK_SIZE, false,
+                    new BackendConfig.Memory(more.sizeBytes())), more));
+        }
+        device = deviceShell.apply(new ScsiTarget(TARGET_NAME, units));
         TargetConfig open = new TargetConfig(TARGET_NAME, "test disk", Optional.empty(), Optional.empty(),
                 List.of(), List.of(lun));
         TargetConfig locked = new TargetConfig(CHAP_TARGET_NAME, "", Optional.of(new ChapCredentials(CHAP_USER,
