@@ -45,10 +45,11 @@ final class ClusterIo {
     /** Guest clusters being copied on write, completed when their L2 entry is set (guarded by the metadata lock). */
     private final Map<Long, CompletableFuture<Void>> allocating = new HashMap<>();
 
-    ClusterIo(Qcow2Header header, ChannelIo io, FileChannel backing) throws IOException {
+    /** @param file the overlay's channel, the one {@code io} reads and writes */
+    ClusterIo(Qcow2Header header, ChannelIo io, FileChannel file, FileChannel backing) throws IOException {
         this.header = header;
         this.io = io;
-        this.file = io.channel();
+        this.file = file;
         this.backing = backing;
         this.backingSize = backing == null ? 0 : backing.size();
         this.refcounts = Refcounts.load(file, header);

@@ -5,6 +5,8 @@ import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
 import dev.jtarget.backend.io.ChannelIo;
+import dev.jtarget.backend.io.Positional;
+import dev.jtarget.backend.io.Transfer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -55,8 +57,9 @@ public final class Qcow2Overlay implements BlockBackend {
         this.header = header;
         this.blockSize = blockSize;
         this.backing = backing;
-        this.io = new ChannelIo(file, "qcow2-io-" + path.getFileName(), IO_THREADS, describe(), failure -> false);
-        this.clusters = new ClusterIo(header, io, backing);
+        this.io = new ChannelIo(file, Transfer.through(Positional.of(file)), "qcow2-io-" + path.getFileName(),
+                IO_THREADS, describe());
+        this.clusters = new ClusterIo(header, io, file, backing);
     }
 
     /** Creates an empty overlay of {@code backingRawImage} with 64 KiB clusters. */
