@@ -97,6 +97,33 @@ class ClonePerInitiatorIT {
         awaitNoClones("clones-reset");
     }
 
+    /** A server stop ends the sessions, but the machines did not log out: their reset clones must survive it. */
+    @Test
+    void stoppingTheServerKeepsResetClones() throws IOException, InterruptedException {
+        Tools.require("qemu-io", "stdbuf");
+        start("clones-reset-stop");
+        // Line-buffered, so "wrote" is in the file as soon as the write completed.
+        List<String> argv = List.of("stdbuf", "-oL", "qemu-io", "-c", "write -P 0xa1 " + OFFSET + " " + LENGTH, "-c", "flush",
+                "-c", "sleep 60000", "--image-opts", imageOptions(RESET, ALPHA));
+        Process session = Tools.killOnExit(new ProcessBuilder(argv).redirectErrorStream(true)
+                .redirectOutput(workDir.resolve("qemu-io.out").toFile()).start());
+        try {
+            long deadline = System.nanoTime() + SESSION_TIMEOUT.toNanos();
+            while (!Files.readString(workDir.resolve("qemu-io.out")).contains("wrote " + LENGTH)) {
+                assertTrue(session.isAlive() && System.nanoTime() < deadline, "qemu-io did not write:\n"
+                        + Files.readString(workDir.resolve("qemu-io.out")) + "\n" + server.logTail(40));
+                Thread.sleep(50);
+            }
+            server.close();
+            assertEquals(1, clonesIn("clones-reset").size(), server.logTail(40));
+        } finally {
+            Tools.killTree(session.toHandle());
+        }
+        server.restart();
+        assertVerified(qemuIo(RESET, ALPHA, "read -P 0xa1 " + OFFSET + " " + LENGTH));
+        awaitNoClones("clones-reset");
+    }
+
     private void start(String run) throws IOException {
         image = new byte[IMAGE_BYTES];
         new Random(IMAGE_BYTES).nextBytes(image);
