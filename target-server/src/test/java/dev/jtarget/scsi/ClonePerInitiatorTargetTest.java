@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** Routing of sessions to their initiator's clone: shared per initiator name, opened once, closed after the last. */
@@ -86,6 +87,42 @@ class ClonePerInitiatorTargetTest {
 
         login(nexus(ALPHA, 3));
         assertEquals(List.of(ALPHA, ALPHA), clones.opened, "a later login opens the clone again");
+    }
+
+    /** Logins and logouts of one initiator racing each other never have its clone open twice at the same time. */
+    @Test
+    void racingLoginsAndLogoutsOfOneInitiatorKeepAtMostOneCloneOpen() throws InterruptedException {
+        AtomicInteger open = new AtomicInteger();
+        AtomicInteger mostOpen = new AtomicInteger();
+        ClonePerInitiatorTarget counted = new ClonePerInitiatorTarget(TARGET, 0, new ClonePerInitiatorTarget.Clones() {
+            @Override
+            public LogicalUnit open(String initiatorName) throws IOException {
+                mostOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+                return clones.open(initiatorName);
+            }
+
+            @Override
+            public void lastSessionEnded(String initiatorName) {
+                open.decrementAndGet(); // called after the clone was closed
+                clones.lastSessionEnded(initiatorName);
+            }
+        });
+        List<Thread> threads = new ArrayList<>();
+        for (int session = 0; session < 8; session++) {
+            ItNexus nexus = nexus(ALPHA, session);
+            threads.add(Thread.ofPlatform().start(() -> {
+                for (int round = 0; round < 200; round++) {
+                    counted.nexusLoggedIn(nexus);
+                    counted.nexusLoggedOut(nexus);
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertEquals(1, mostOpen.get());
+        assertEquals(0, open.get());
+        assertEquals(clones.opened.size(), clones.ended.size(), "every clone opened was closed once");
     }
 
     @Test
