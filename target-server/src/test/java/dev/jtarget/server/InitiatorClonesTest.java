@@ -47,13 +47,18 @@ class InitiatorClonesTest {
         assertFalse(InitiatorClones.fileName(".hidden").startsWith("."));
     }
 
-    private ClonePerInitiatorTarget target(ClonePerInitiatorConfig.OnLogout onLogout, InitiatorClones[] source)
-            throws IOException {
+    private final ItNexus nexus = new ItNexus(ALPHA, 1, TARGET, 1);
+    private InitiatorClones source;
+
+    /** A target whose clones {@link #source} makes, with {@link #nexus} logged in once. */
+    private ClonePerInitiatorTarget loggedIn(ClonePerInitiatorConfig.OnLogout onLogout) throws IOException {
         Path image = Files.write(dir.resolve("gold.raw"), new byte[1 << 20]);
         ClonePerInitiatorConfig config = new ClonePerInitiatorConfig(new ImageConfig("gold", image, 1 << 20),
                 dir.resolve("clones"), 2 << 20, onLogout, 0, true, 512);
-        source[0] = new InitiatorClones(TARGET, config, cache, UnaryOperator.identity());
-        return new ClonePerInitiatorTarget(TARGET, 0, source[0]);
+        source = new InitiatorClones(TARGET, config, cache, UnaryOperator.identity());
+        ClonePerInitiatorTarget target = new ClonePerInitiatorTarget(TARGET, 0, source);
+        target.nexusLoggedIn(nexus);
+        return target;
     }
 
     private List<Path> clones() throws IOException {
@@ -64,11 +69,8 @@ class InitiatorClonesTest {
 
     @Test
     void keptCloneIsCreatedOnceAndReopened() throws IOException {
-        InitiatorClones[] source = new InitiatorClones[1];
-        ClonePerInitiatorTarget target = target(ClonePerInitiatorConfig.OnLogout.KEEP, source);
-        ItNexus nexus = new ItNexus(ALPHA, 1, TARGET, 1);
-        target.nexusLoggedIn(nexus);
-        Path file = source[0].fileOf(ALPHA);
+        ClonePerInitiatorTarget target = loggedIn(ClonePerInitiatorConfig.OnLogout.KEEP);
+        Path file = source.fileOf(ALPHA);
         assertEquals(List.of(file), clones(), "created at the first login, no partial file left");
         Object inode = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
         target.nexusLoggedOut(nexus);
@@ -81,16 +83,13 @@ class InitiatorClonesTest {
 
     @Test
     void resetCloneIsDeletedAfterTheLastSessionButNotOnShutdown() throws IOException {
-        InitiatorClones[] source = new InitiatorClones[1];
-        ClonePerInitiatorTarget target = target(ClonePerInitiatorConfig.OnLogout.RESET, source);
-        ItNexus nexus = new ItNexus(ALPHA, 1, TARGET, 1);
-        target.nexusLoggedIn(nexus);
+        ClonePerInitiatorTarget target = loggedIn(ClonePerInitiatorConfig.OnLogout.RESET);
         target.nexusLoggedOut(nexus);
         assertEquals(List.of(), clones());
 
         target.nexusLoggedIn(nexus);
-        source[0].stopping();
+        source.stopping();
         target.nexusLoggedOut(nexus);
-        assertEquals(List.of(source[0].fileOf(ALPHA)), clones());
+        assertEquals(List.of(source.fileOf(ALPHA)), clones());
     }
 }
