@@ -36,6 +36,7 @@ final class ConfigInterpreter {
     private final List<ConfigProblem> problems = new ArrayList<>();
     private final PathClaims paths;
     private final BackendInterpreter backends;
+    private final CloneInterpreter clones;
     private final DeviceProbe devices;
     /** Listen addresses by address and port (not spelling), for portals and the peer. */
     private final Map<String, ConfigElement> listenAddresses = new HashMap<>();
@@ -52,6 +53,7 @@ final class ConfigInterpreter {
         this.devices = devices;
         this.paths = new PathClaims(baseDir, this::problem);
         this.backends = new BackendInterpreter(paths, devices, this::problem);
+        this.clones = new CloneInterpreter(paths, backends, this::problem);
     }
 
     List<ConfigProblem> problems() {
@@ -64,6 +66,7 @@ final class ConfigInterpreter {
         NopInConfig nopIn = root.child("nop-in").map(this::nopIn).orElse(NopInConfig.DEFAULT);
         CacheConfig cache = root.child("cache").map(this::cache).orElse(CacheConfig.DEFAULT);
         Optional<PeerConfig> peer = root.child("peer").flatMap(this::peer);
+        clones.images(root.children("image"));
         List<TargetConfig> targets = new ArrayList<>();
         Map<String, ConfigElement> names = new HashMap<>();
         for (ConfigElement element : root.children("target")) {
@@ -227,7 +230,10 @@ final class ConfigInterpreter {
             }
             lun(lunElement, id).ifPresent(luns::add);
         }
-        return new TargetConfig(element.attribute("name"), alias, chap, mutualChap, allowed, List.copyOf(luns));
+        Optional<ClonePerInitiatorConfig> clonesOfTarget = element.child("clone-per-initiator")
+                .flatMap(clones::clonePerInitiator);
+        return new TargetConfig(element.attribute("name"), alias, chap, mutualChap, allowed, List.copyOf(luns),
+                clonesOfTarget);
     }
 
     private ChapCredentials credentials(ConfigElement element, String kind, boolean mutual) {

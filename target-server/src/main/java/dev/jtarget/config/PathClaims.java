@@ -34,7 +34,12 @@ final class PathClaims {
      * @param kind how messages name the path: {@code file}, {@code device} or {@code path}
      */
     Optional<Path> claim(ConfigElement element, String kind, String user) {
-        String text = element.attribute("path");
+        return claim(element, "path", kind, user);
+    }
+
+    /** As {@link #claim(ConfigElement, String, String)} for the path in {@code attribute}. */
+    Optional<Path> claim(ConfigElement element, String attribute, String kind, String user) {
+        String text = element.attribute(attribute);
         Path path;
         try {
             path = baseDir.resolve(text).normalize();

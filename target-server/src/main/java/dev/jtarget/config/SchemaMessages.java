@@ -32,11 +32,12 @@ final class SchemaMessages {
     private static final Pattern EXPECTED_NAME = Pattern.compile("(?:\"[^\"]*\":)?([\\w.-]+)");
 
     /** Elements that may appear once; a second one is "repeated" rather than "out of order". */
-    private static final Set<String> SINGLE_CHILDREN = Set.of("cache", "peer", "chap", "mutual-chap");
+    private static final Set<String> SINGLE_CHILDREN = Set.of("cache", "peer", "chap", "mutual-chap",
+            "clone-per-initiator");
 
     private static final Map<String, String> CHILD_ORDER = Map.of(
-            "jtarget", "<portal>..., <cache>, <peer>, <target>...",
-            "target", "<chap>, <mutual-chap>, <allow>..., <lun>...");
+            "jtarget", "<portal>..., <cache>, <peer>, <image>..., <target>...",
+            "target", "<chap>, <mutual-chap>, <allow>..., then <lun>... or one <clone-per-initiator>");
 
     private SchemaMessages() {
     }
@@ -162,7 +163,8 @@ final class SchemaMessages {
     private static String incompleteElement(String detail, ConfigElement element) {
         return switch (element.name()) {
             case "lun" -> element.describe() + " has no backend: expected " + orList(BackendInterpreter.BACKEND_ELEMENTS);
-            case "target" -> element.describe() + " has no <lun>: a target needs at least one";
+            case "target" -> element.describe() + " has no <lun>: a target needs at least one, or a"
+                    + " <clone-per-initiator>";
             case "peer" -> "<peer> has no <export>: it needs at least one";
             case "jtarget" -> "the configuration needs at least one <portal> and one <target>";
             default -> {

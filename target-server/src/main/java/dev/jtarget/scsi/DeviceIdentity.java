@@ -3,6 +3,7 @@ package dev.jtarget.scsi;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Locale;
 
 /**
  * A logical unit's names: the NAA identifier of the Device Identification VPD page and the unit serial number.
@@ -21,7 +22,19 @@ record DeviceIdentity(long naa, String serial) {
     private static final long NAA_LOCALLY_ASSIGNED = 0x3L << 60;
 
     static DeviceIdentity derive(String targetName, int lunId) {
-        byte[] digest = sha256(targetName + '\0' + lunId);
+        return fromDigest(sha256(targetName + '\0' + lunId));
+    }
+
+    /**
+     * The names of an initiator's own disk behind LUN {@code lunId} of a clone-per-initiator target. The initiator
+     * name is lower-cased because iSCSI names compare case-insensitively (RFC 3722), so one initiator spelled two
+     * ways still sees one disk.
+     */
+    static DeviceIdentity derive(String targetName, String initiatorName, int lunId) {
+        return fromDigest(sha256(targetName + '\0' + initiatorName.toLowerCase(Locale.ROOT) + '\0' + lunId));
+    }
+
+    private static DeviceIdentity fromDigest(byte[] digest) {
         long bits = 0;
         for (int i = 0; i < 8; i++) {
             bits = bits << 8 | digest[i] & 0xFF;

@@ -2,6 +2,7 @@ package dev.jtarget.scsi;
 
 import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.config.ClonePerInitiatorConfig;
 import dev.jtarget.config.LunConfig;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -78,23 +79,39 @@ public final class LogicalUnit {
      * @throws java.io.UncheckedIOException when stored reservations exist but cannot be read
      */
     public static LogicalUnit create(String targetName, LunConfig config, BlockBackend backend, Path stateDirectory) {
-        int blockSize = config.blockSize();
-        if (blockSize < 512 || Integer.bitCount(blockSize) != 1 || blockSize % backend.blockSize() != 0) {
-            throw new IllegalArgumentException("LUN " + config.id() + ": block size " + blockSize
-                    + " is not a power of two >= 512 and a multiple of the backend's " + backend.blockSize());
-        }
-        if (!LunConfig.isPhysicalBlockSizeOf(config.physicalBlockSize(), blockSize)) {
-            throw new IllegalArgumentException("LUN " + config.id() + ": physical block size "
-                    + config.physicalBlockSize() + " is not block size " + blockSize + " times 2^0 to 2^15");
-        }
-        if (backend.sizeBytes() < blockSize) {
-            throw new IllegalArgumentException("LUN " + config.id() + ": " + backend.describe()
-                    + " is smaller than one block");
-        }
+        checkGeometry(config.id(), config.blockSize(), config.physicalBlockSize(), backend);
         ReservationStore store = stateDirectory == null ? null
                 : ReservationStore.forLun(stateDirectory, targetName, config.id());
-        return new LogicalUnit(config.id(), backend, blockSize, config.physicalBlockSize(), config.readOnly(),
+        return new LogicalUnit(config.id(), backend, config.blockSize(), config.physicalBlockSize(), config.readOnly(),
                 DeviceIdentity.derive(targetName, config.id()), config.writeCache(), store);
+    }
+
+    /**
+     * The logical unit of {@code initiatorName}'s own clone: its serial number and NAA identifier are derived from the
+     * target, the initiator and the LUN id, so each initiator sees a disk of its own that keeps its identity across
+     * logins and restarts. APTPL is not supported (each clone would need its own reservation store).
+     *
+     * @throws IllegalArgumentException as {@link #create(String, LunConfig, BlockBackend, Path)}
+     */
+    public static LogicalUnit createClone(String targetName, String initiatorName, ClonePerInitiatorConfig config,
+                                          BlockBackend backend) {
+        checkGeometry(config.lunId(), config.blockSize(), config.blockSize(), backend);
+        return new LogicalUnit(config.lunId(), backend, config.blockSize(), config.blockSize(), false,
+                DeviceIdentity.derive(targetName, initiatorName, config.lunId()), config.writeCache(), null);
+    }
+
+    private static void checkGeometry(int id, int blockSize, int physicalBlockSize, BlockBackend backend) {
+        if (blockSize < 512 || Integer.bitCount(blockSize) != 1 || blockSize % backend.blockSize() != 0) {
+            throw new IllegalArgumentException("LUN " + id + ": block size " + blockSize
+                    + " is not a power of two >= 512 and a multiple of the backend's " + backend.blockSize());
+        }
+        if (!LunConfig.isPhysicalBlockSizeOf(physicalBlockSize, blockSize)) {
+            throw new IllegalArgumentException("LUN " + id + ": physical block size " + physicalBlockSize
+                    + " is not block size " + blockSize + " times 2^0 to 2^15");
+        }
+        if (backend.sizeBytes() < blockSize) {
+            throw new IllegalArgumentException("LUN " + id + ": " + backend.describe() + " is smaller than one block");
+        }
     }
 
     public int id() {

@@ -220,7 +220,8 @@ public final class Main {
 
     /**
      * One line: {@code 1 portal (127.0.0.1:3260), 1 target, 1 LUN (1 GiB), cache 256 MiB with 2 flushers}, with
-     * devices and NBD exports (whose sizes are known only once opened) counted, and the NBD peer if there is one.
+     * devices and NBD exports (whose sizes are known only once opened) and clone-per-initiator targets counted, and
+     * the NBD peer if there is one.
      */
     static String summary(ServerConfig config) {
         List<LunConfig> luns = config.targets().stream().map(TargetConfig::luns).flatMap(List::stream).toList();
@@ -238,13 +239,16 @@ public final class Main {
         if (nbdExports > 0) {
             capacity.add(count((int) nbdExports, "NBD export"));
         }
+        long clones = config.targets().stream().filter(target -> target.clones().isPresent()).count();
         String portals = config.portals().stream().map(PortalConfig::toString).collect(Collectors.joining(", "));
         String peer = config.peer()
                 .map(p -> ", NBD peer on " + p.listen() + " with " + count(p.exports().size(), "export"))
                 .orElse("");
         return count(config.portals().size(), "portal") + " (" + portals + "), "
                 + count(config.targets().size(), "target") + ", "
-                + count(luns.size(), "LUN") + " (" + String.join(" + ", capacity) + "), "
+                + (luns.isEmpty() && clones > 0 ? ""
+                        : count(luns.size(), "LUN") + " (" + String.join(" + ", capacity) + "), ")
+                + (clones > 0 ? "a clone per initiator in " + count((int) clones, "target") + ", " : "")
                 + "cache " + ByteSize.format(config.cache().arenaBytes()) + " with "
                 + count(config.cache().flushers(), "flusher") + peer;
     }

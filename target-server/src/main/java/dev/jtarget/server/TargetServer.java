@@ -2,6 +2,7 @@ package dev.jtarget.server;
 
 import dev.jtarget.cache.CacheStatistics;
 import dev.jtarget.cache.WriteBackCache;
+import dev.jtarget.config.ClonePerInitiatorConfig;
 import dev.jtarget.config.LunConfig;
 import dev.jtarget.config.PortalConfig;
 import dev.jtarget.config.ServerConfig;
@@ -14,6 +15,7 @@ import dev.jtarget.iscsi.session.ConnectionGuard;
 import dev.jtarget.iscsi.session.IscsiConnection;
 import dev.jtarget.iscsi.session.ServerContext;
 import dev.jtarget.iscsi.session.SessionRegistry;
+import dev.jtarget.scsi.ClonePerInitiatorTarget;
 import dev.jtarget.scsi.LogicalUnit;
 import dev.jtarget.scsi.ScsiTarget;
 import dev.jtarget.scsi.ScsiTargetDevice;
@@ -50,6 +52,7 @@ public final class TargetServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TargetServer.class);
 
     private final Map<String, ScsiTargetDevice> devices;
+    private final List<InitiatorClones> clones;
     private final WriteBackCache cache;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup ioGroup;
@@ -60,9 +63,10 @@ public final class TargetServer implements AutoCloseable {
     private volatile AdminEndpoint admin;
     private volatile boolean closing;
 
-    private TargetServer(Map<String, ScsiTargetDevice> devices, WriteBackCache cache, EventLoopGroup bossGroup,
-                         EventLoopGroup ioGroup) {
+    private TargetServer(Map<String, ScsiTargetDevice> devices, List<InitiatorClones> clones, WriteBackCache cache,
+                         EventLoopGroup bossGroup, EventLoopGroup ioGroup) {
         this.devices = devices;
+        this.clones = clones;
         this.cache = cache;
         this.bossGroup = bossGroup;
         this.ioGroup = ioGroup;
@@ -88,8 +92,9 @@ public final class TargetServer implements AutoCloseable {
             throws Exception {
         WriteBackCache cache = new WriteBackCache(config.cache().arenaBytes(), config.cache().flushers());
         Map<String, ScsiTargetDevice> devices;
+        List<InitiatorClones> clones = new ArrayList<>();
         try {
-            devices = openDevices(config, cache, decorateBackend);
+            devices = openDevices(config, cache, decorateBackend, clones);
         } catch (Exception e) {
             cache.close();
             throw e;
@@ -102,7 +107,7 @@ public final class TargetServer implements AutoCloseable {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, Transport.ioHandlerFactory());
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Transport.ioHandlerFactory());
-        TargetServer server = new TargetServer(devices, cache, boss, io);
+        TargetServer server = new TargetServer(devices, List.copyOf(clones), cache, boss, io);
         try {
             server.listen(config.portals(), context);
             server.admin = AdminEndpoint.open(AdminEndpoint.socketPath(stateDirectory(config)), boss, io,
@@ -120,12 +125,25 @@ public final class TargetServer implements AutoCloseable {
      * marks every write FUA, which the cache writes through, and MODE SELECT can switch WCE on later.
      */
     private static Map<String, ScsiTargetDevice> openDevices(ServerConfig config, WriteBackCache cache,
-                                                             UnaryOperator<BlockBackend> decorateBackend)
+                                                             UnaryOperator<BlockBackend> decorateBackend,
+                                                             List<InitiatorClones> clones)
             throws Exception {
         Map<String, ScsiTargetDevice> devices = new LinkedHashMap<>();
         List<BlockBackend> opened = new ArrayList<>();
         try {
             for (TargetConfig target : config.targets()) {
+                if (target.clones().isPresent()) {
+                    // A clone is opened when its initiator logs in, not now: which initiators come is not known yet.
+                    ClonePerInitiatorConfig clone = target.clones().get();
+                    InitiatorClones source = new InitiatorClones(target.name(), clone, cache, decorateBackend);
+                    clones.add(source);
+                    devices.put(target.name().toLowerCase(Locale.ROOT),
+                            new ClonePerInitiatorTarget(target.name(), clone.lunId(), source));
+                    log.info("{} LUN {}: a clone of image '{}' ({}) per initiator in {} ({} bytes, on-logout {})",
+                            target.name(), clone.lunId(), clone.image().name(), clone.image().path(), clone.dir(),
+                            clone.sizeBytes(), clone.onLogout().name().toLowerCase(Locale.ROOT));
+                    continue;
+                }
                 List<LogicalUnit> units = new ArrayList<>();
                 for (LunConfig lun : target.luns()) {
                     BlockBackend raw = decorateBackend.apply(Backends.open(lun, config.baseDir()));
@@ -240,6 +258,7 @@ public final class TargetServer implements AutoCloseable {
             for (Channel listener : listeners) {
                 listener.close().awaitUninterruptibly();
             }
+            clones.forEach(InitiatorClones::stopping);
             if (!channels.isEmpty()) {
                 log.info("closing {} connection(s)", channels.size());
             }

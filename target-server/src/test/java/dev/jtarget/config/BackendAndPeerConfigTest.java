@@ -223,6 +223,6 @@ class BackendAndPeerConfigTest {
         String xml = config("", GOOD_LUN).replace("</jtarget>",
                 "  <peer><export name=\"a\" path=\"a.img\"/></peer>\n</jtarget>");
         assertEquals(List.of("6: <peer> is out of order in <jtarget>: its children come in the order <portal>...,"
-                + " <cache>, <peer>, <target>..."), problems(xml));
+                + " <cache>, <peer>, <image>..., <target>..."), problems(xml));
     }
 }

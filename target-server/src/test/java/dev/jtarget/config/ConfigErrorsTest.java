@@ -291,7 +291,7 @@ class ConfigErrorsTest {
     void childrenOutOfOrderAreExplained() {
         String xml = withTarget(GOOD_LUN + "    <chap user=\"farm\" secret=\"twelve-or-more\"/>\n");
         assertOnlyProblem(xml, 5, "<chap> is out of order in target '" + TARGET
-                + "': its children come in the order <chap>, <mutual-chap>, <allow>..., <lun>...");
+                + "': its children come in the order <chap>, <mutual-chap>, <allow>..., then <lun>... or one <clone-per-initiator>");
     }
 
     @Test

@@ -99,6 +99,7 @@ final class RecordingBackend implements BlockBackend {
 
     @Override
     public void close() {
+        calls.add("close");
         memory.close();
     }
 

@@ -72,6 +72,23 @@ class MainTest {
     }
 
     @Test
+    void summaryCountsClonePerInitiatorTargets() throws java.io.IOException {
+        Path image = java.nio.file.Files.write(dir.resolve("gold.raw"), new byte[1 << 20]);
+        Path file = ConfigFiles.write(dir, "farm.xml", """
+                <jtarget xmlns="urn:jtarget:config:1">
+                  <portal listen="127.0.0.1:3260"/>
+                  <image name="gold" path="%s"/>
+                  <target name="iqn.2026-11.dev.jtarget:farm">
+                    <clone-per-initiator image="gold" dir="%s"/>
+                  </target>
+                </jtarget>
+                """.formatted(image, dir.resolve("clones")));
+        assertEquals(Main.EXIT_OK, run("check-config", "--config", file.toString()));
+        assertEquals("1 portal (127.0.0.1:3260), 1 target, a clone per initiator in 1 target, cache 256 MiB with"
+                + " 2 flushers", outLines().getLast());
+    }
+
+    @Test
     void peerWithoutExportsIsAUsageError() {
         assertEquals(Main.EXIT_USAGE, run("peer", "--listen", "127.0.0.1:10809"));
         assertEquals("jtarget: peer needs at least one --export NAME=PATH", errLines().getFirst());

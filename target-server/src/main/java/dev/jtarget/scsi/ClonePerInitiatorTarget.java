@@ -1,0 +1,202 @@
+package dev.jtarget.scsi;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A target whose one logical unit depends on who is logged in: every initiator name gets a disk of its own (its
+ * clone), opened when its first session logs in and closed when its last session ends, and shared by all sessions
+ * of that initiator name, so multipath and a second session see one device, not two writers on one file.
+ *
+ * <p>Each initiator's clone is an ordinary {@link ScsiTarget} with one {@link LogicalUnit}; commands, unit attentions,
+ * reservations and resets are routed to the one of the commanding nexus's initiator. A target reset from one
+ * initiator therefore resets only its own disk: no other initiator can address it (SAM-5 §6.3.2 resets the logical
+ * units of the target the initiator sees).
+ *
+ * <p>Opening and closing run on the thread that reports the login or logout and block it (creating an overlay takes
+ * milliseconds; closing drains the clone's dirty cache pages). Both are serialized per initiator, so a login that
+ * races the close of the same initiator's previous session waits for that close instead of opening the file twice.
+ */
+public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
+    private static final Logger log = LoggerFactory.getLogger(ClonePerInitiatorTarget.class);
+
+    /** Where clones come from: the server side, which knows the files, their format and the write-back cache. */
+    public interface Clones {
+        /** Creates {@code initiatorName}'s clone on its first use, or reopens it, as the logical unit to serve. */
+        LogicalUnit open(String initiatorName) throws IOException;
+
+        /** The clone of {@code initiatorName} was closed because its last session ended (not on shutdown). */
+        void lastSessionEnded(String initiatorName) throws IOException;
+    }
+
+    /** One initiator's clone and the sessions (I_T nexuses) using it; guarded by its own monitor. */
+    private static final class Attachment {
+        final String initiatorName;
+        final Set<ItNexus> nexuses = new HashSet<>();
+        /** Null until opened, or while opening failed (the next login retries). */
+        volatile ScsiTarget device;
+        /** Closed and about to leave the map: a login that finds it must look again. */
+        boolean detached;
+
+        Attachment(String initiatorName) {
+            this.initiatorName = initiatorName;
+        }
+    }
+
+    private final String targetName;
+    private final int lunId;
+    private final Clones clones;
+    /** What an initiator whose clone could not be opened sees: a target without logical units. */
+    private final ScsiTarget unavailable;
+    /** By lower-cased initiator name: iSCSI names compare case-insensitively (RFC 3722). */
+    private final ConcurrentHashMap<String, Attachment> attachments = new ConcurrentHashMap<>();
+
+    public ClonePerInitiatorTarget(String targetName, int lunId, Clones clones) {
+        this.targetName = targetName;
+        this.lunId = lunId;
+        this.clones = clones;
+        this.unavailable = new ScsiTarget(targetName, List.of());
+    }
+
+    private static String key(ItNexus nexus) {
+        return nexus.initiatorName().toLowerCase(Locale.ROOT);
+    }
+
+    /** The device of the nexus's initiator; a target without LUNs when its clone is not open. */
+    private ScsiTarget deviceOf(ItNexus nexus) {
+        Attachment attachment = attachments.get(key(nexus));
+        ScsiTarget device = attachment == null ? null : attachment.device;
+        return device == null ? unavailable : device;
+    }
+
+    @Override
+    public CompletableFuture<ScsiResponse> execute(ScsiCommand command) {
+        return deviceOf(command.nexus()).execute(command);
+    }
+
+    @Override
+    public void nexusLoggedIn(ItNexus nexus) {
+        while (true) {
+            Attachment attachment = attachments.computeIfAbsent(key(nexus),
+                    k -> new Attachment(nexus.initiatorName()));
+            synchronized (attachment) {
+                if (attachment.detached) {
+                    continue; // its close finished while we waited; the next computeIfAbsent makes a fresh one
+                }
+                if (attachment.device == null) {
+                    attachment.device = open(nexus.initiatorName());
+                }
+                attachment.nexuses.add(nexus);
+                if (attachment.device != null) {
+                    attachment.device.nexusLoggedIn(nexus);
+                }
+                return;
+            }
+        }
+    }
+
+    private ScsiTarget open(String initiatorName) {
+        try {
+            return new ScsiTarget(targetName, List.of(clones.open(initiatorName)));
+        } catch (IOException | RuntimeException e) {
+            log.error("{}: cannot open the clone of {}; it sees no LUN: {}", targetName, initiatorName, e.toString());
+            return null;
+        }
+    }
+
+    @Override
+    public void nexusLoggedOut(ItNexus nexus) {
+        Attachment attachment = attachments.get(key(nexus));
+        if (attachment == null) {
+            return;
+        }
+        synchronized (attachment) {
+            if (!attachment.nexuses.remove(nexus)) {
+                return;
+            }
+            ScsiTarget device = attachment.device;
+            if (device != null) {
+                device.nexusLoggedOut(nexus);
+            }
+            if (!attachment.nexuses.isEmpty()) {
+                return;
+            }
+            detach(attachment);
+            if (device != null) {
+                try {
+                    clones.lastSessionEnded(attachment.initiatorName);
+                } catch (IOException | RuntimeException e) {
+                    log.error("{}: after the last session of {} ended: {}", targetName, attachment.initiatorName,
+                            e.toString());
+                }
+            }
+        }
+    }
+
+    /** Closes the clone (the cache below writes back its dirty data first) and forgets it; under its monitor. */
+    private void detach(Attachment attachment) {
+        attachment.detached = true;
+        ScsiTarget device = attachment.device;
+        attachment.device = null;
+        try {
+            if (device != null) {
+                device.close();
+                log.info("{}: closed the clone of {}", targetName, attachment.initiatorName);
+            }
+        } finally {
+            attachments.remove(attachment.initiatorName.toLowerCase(Locale.ROOT), attachment);
+        }
+    }
+
+    @Override
+    public void logicalUnitReset(ItNexus by, int lun) {
+        deviceOf(by).logicalUnitReset(by, lun);
+    }
+
+    @Override
+    public void targetReset(ItNexus by) {
+        deviceOf(by).targetReset(by);
+    }
+
+    @Override
+    public boolean hasLun(int lun) {
+        return lun == lunId;
+    }
+
+    @Override
+    public CompletableFuture<Void> flushAll() {
+        List<CompletableFuture<Void>> flushes = new ArrayList<>();
+        for (Attachment attachment : attachments.values()) {
+            ScsiTarget device = attachment.device;
+            if (device != null) {
+                flushes.add(device.flushAll());
+            }
+        }
+        return CompletableFuture.allOf(flushes.toArray(CompletableFuture[]::new));
+    }
+
+    /** Closes every open clone and keeps its file, whatever on-logout says: the server stops, the sessions did not. */
+    @Override
+    public void close() {
+        for (Attachment attachment : attachments.values()) {
+            synchronized (attachment) {
+                if (!attachment.detached) {
+                    detach(attachment);
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return targetName + " [clone per initiator as LUN " + lunId + ", " + attachments.size() + " open]";
+    }
+}

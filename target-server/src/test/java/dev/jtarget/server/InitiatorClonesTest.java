@@ -1,0 +1,95 @@
+package dev.jtarget.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.jtarget.cache.WriteBackCache;
+import dev.jtarget.config.ClonePerInitiatorConfig;
+import dev.jtarget.config.ImageConfig;
+import dev.jtarget.scsi.ClonePerInitiatorTarget;
+import dev.jtarget.scsi.ItNexus;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Clone files: their names, creation at first login, reopening, and what on-logout and shutdown do to them. */
+class InitiatorClonesTest {
+    private static final String TARGET = "iqn.2026-11.dev.jtarget:farm";
+    private static final String ALPHA = "iqn.2026-11.dev.jtarget:alpha";
+
+    @TempDir
+    Path dir;
+    private final WriteBackCache cache = new WriteBackCache(4 << 20, 1);
+
+    @AfterEach
+    void closeCache() {
+        cache.close();
+    }
+
+    @Test
+    void fileNamesAreSafeDistinctAndShort() {
+        String name = InitiatorClones.fileName("iqn.2026-11.dev.jtarget:Host/1");
+        assertTrue(name.matches("iqn\\.2026-11\\.dev\\.jtarget_host_1-[0-9a-f]{12}\\.qcow2"), name);
+        assertEquals(name, InitiatorClones.fileName("IQN.2026-11.DEV.JTARGET:HOST/1"), "names compare case-blind");
+        assertNotEquals(name, InitiatorClones.fileName("iqn.2026-11.dev.jtarget_host_1"));
+        String longest = InitiatorClones.fileName("iqn.2026-11.dev.jtarget:" + "x".repeat(199));
+        assertTrue(longest.getBytes(StandardCharsets.UTF_8).length < 255, longest);
+        assertFalse(InitiatorClones.fileName(".hidden").startsWith("."));
+    }
+
+    private final ItNexus nexus = new ItNexus(ALPHA, 1, TARGET, 1);
+    private InitiatorClones source;
+
+    /** A target whose clones {@link #source} makes, with {@link #nexus} logged in once. */
+    private ClonePerInitiatorTarget loggedIn(ClonePerInitiatorConfig.OnLogout onLogout) throws IOException {
+        Path image = Files.write(dir.resolve("gold.raw"), new byte[1 << 20]);
+        ClonePerInitiatorConfig config = new ClonePerInitiatorConfig(new ImageConfig("gold", image, 1 << 20),
+                dir.resolve("clones"), 2 << 20, onLogout, 0, true, 512);
+        source = new InitiatorClones(TARGET, config, cache, UnaryOperator.identity());
+        ClonePerInitiatorTarget target = new ClonePerInitiatorTarget(TARGET, 0, source);
+        target.nexusLoggedIn(nexus);
+        return target;
+    }
+
+    private List<Path> clones() throws IOException {
+        try (Stream<Path> files = Files.list(dir.resolve("clones"))) {
+            return files.toList();
+        }
+    }
+
+    @Test
+    void keptCloneIsCreatedOnceAndReopened() throws IOException {
+        ClonePerInitiatorTarget target = loggedIn(ClonePerInitiatorConfig.OnLogout.KEEP);
+        Path file = source.fileOf(ALPHA);
+        assertEquals(List.of(file), clones(), "created at the first login, no partial file left");
+        Object inode = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
+        target.nexusLoggedOut(nexus);
+        target.nexusLoggedIn(nexus);
+        target.nexusLoggedOut(nexus);
+        assertEquals(List.of(file), clones());
+        assertEquals(inode, Files.readAttributes(file, BasicFileAttributes.class).fileKey(),
+                "the file was reopened, not created again");
+    }
+
+    @Test
+    void resetCloneIsDeletedAfterTheLastSessionButNotOnShutdown() throws IOException {
+        ClonePerInitiatorTarget target = loggedIn(ClonePerInitiatorConfig.OnLogout.RESET);
+        target.nexusLoggedOut(nexus);
+        assertEquals(List.of(), clones());
+
+        target.nexusLoggedIn(nexus);
+        source.stopping();
+        target.nexusLoggedOut(nexus);
+        assertEquals(List.of(source.fileOf(ALPHA)), clones());
+    }
+}
