@@ -1,5 +1,6 @@
 package dev.jtarget.config;
 
+import dev.jtarget.backend.image.ImageReadCache;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -62,17 +63,37 @@ final class CloneInterpreter {
                     + " disk image files");
             return Optional.empty();
         }
+        OptionalLong readCache = readCache(element, name);
+        if (readCache.isEmpty()) {
+            return Optional.empty();
+        }
         try {
             long size = Files.size(path);
             if (size == 0) {
                 reporter.problem(element, "image '" + name + "': '" + text + "' is empty");
                 return Optional.empty();
             }
-            return Optional.of(new ImageConfig(name, path, size));
+            return Optional.of(new ImageConfig(name, path, size, readCache.getAsLong()));
         } catch (IOException e) {
             reporter.problem(element, "image '" + name + "': cannot read '" + text + "': " + e.getMessage());
             return Optional.empty();
         }
+    }
+
+    /** The read cache's budget: 0 (off), or from one chunk to the most the cache can index. */
+    private OptionalLong readCache(ConfigElement element, String name) {
+        String text = element.attribute("read-cache");
+        OptionalLong budget = backends.size(element, text);
+        if (budget.isEmpty()) {
+            return budget;
+        }
+        long bytes = budget.getAsLong();
+        if (bytes != 0 && (bytes < ImageReadCache.CHUNK_BYTES || bytes > ImageReadCache.MAX_BUDGET_BYTES)) {
+            reporter.problem(element, "read-cache " + text + BackendInterpreter.spelledOut(text, bytes) + " of image '"
+                    + name + "' must be 0 (off) or from 64KiB (one chunk) to 1TiB");
+            return OptionalLong.empty();
+        }
+        return budget;
     }
 
     Optional<ClonePerInitiatorConfig> clonePerInitiator(ConfigElement element) {

@@ -1,6 +1,7 @@
 package dev.jtarget.server;
 
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.image.ImageReadCache;
 import dev.jtarget.backend.qcow2.Qcow2Overlay;
 import dev.jtarget.cache.WriteBackCache;
 import dev.jtarget.config.ClonePerInitiatorConfig;
@@ -35,15 +36,18 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
     private final String targetName;
     private final ClonePerInitiatorConfig config;
     private final WriteBackCache cache;
+    /** The image's read cache, shared with every other clone of the image. */
+    private final ImageReadCache imageCache;
     private final UnaryOperator<BlockBackend> decorateBackend;
     /** Set when the server stops: the sessions end then, but the machines did not log out, so nothing is reset. */
     private volatile boolean stopping;
 
     InitiatorClones(String targetName, ClonePerInitiatorConfig config, WriteBackCache cache,
-                    UnaryOperator<BlockBackend> decorateBackend) throws IOException {
+                    ImageReadCache imageCache, UnaryOperator<BlockBackend> decorateBackend) throws IOException {
         this.targetName = targetName;
         this.config = config;
         this.cache = cache;
+        this.imageCache = imageCache;
         this.decorateBackend = decorateBackend;
         Files.createDirectories(config.dir());
     }
@@ -75,7 +79,7 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
         if (!Files.exists(file)) {
             create(file, initiatorName);
         }
-        BlockBackend raw = decorateBackend.apply(Qcow2Overlay.open(file, config.blockSize()));
+        BlockBackend raw = decorateBackend.apply(Qcow2Overlay.open(file, config.blockSize(), imageCache));
         BlockBackend backend;
         try {
             backend = cache.attach(raw, targetName + "/" + initiatorName + "/lun" + config.lunId());

@@ -53,6 +53,7 @@ public final class TargetServer implements AutoCloseable {
 
     private final Map<String, ScsiTargetDevice> devices;
     private final List<InitiatorClones> clones;
+    private final ImageCaches imageCaches;
     private final WriteBackCache cache;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup ioGroup;
@@ -63,10 +64,11 @@ public final class TargetServer implements AutoCloseable {
     private volatile AdminEndpoint admin;
     private volatile boolean closing;
 
-    private TargetServer(Map<String, ScsiTargetDevice> devices, List<InitiatorClones> clones, WriteBackCache cache,
-                         EventLoopGroup bossGroup, EventLoopGroup ioGroup) {
+    private TargetServer(Map<String, ScsiTargetDevice> devices, List<InitiatorClones> clones, ImageCaches imageCaches,
+                         WriteBackCache cache, EventLoopGroup bossGroup, EventLoopGroup ioGroup) {
         this.devices = devices;
         this.clones = clones;
+        this.imageCaches = imageCaches;
         this.cache = cache;
         this.bossGroup = bossGroup;
         this.ioGroup = ioGroup;
@@ -93,10 +95,12 @@ public final class TargetServer implements AutoCloseable {
         WriteBackCache cache = new WriteBackCache(config.cache().arenaBytes(), config.cache().flushers());
         Map<String, ScsiTargetDevice> devices;
         List<InitiatorClones> clones = new ArrayList<>();
+        ImageCaches imageCaches = new ImageCaches();
         try {
-            devices = openDevices(config, cache, decorateBackend, clones);
+            devices = openDevices(config, cache, imageCaches, decorateBackend, clones);
         } catch (Exception e) {
             cache.close();
+            imageCaches.close();
             throw e;
         }
         ConnectionGuard guard = new ConnectionGuard(limits.maxConnections(), limits.maxConnectionsPerAddress(),
@@ -107,7 +111,7 @@ public final class TargetServer implements AutoCloseable {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, Transport.ioHandlerFactory());
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Transport.ioHandlerFactory());
-        TargetServer server = new TargetServer(devices, List.copyOf(clones), cache, boss, io);
+        TargetServer server = new TargetServer(devices, List.copyOf(clones), imageCaches, cache, boss, io);
         try {
             server.listen(config.portals(), context);
             server.admin = AdminEndpoint.open(AdminEndpoint.socketPath(stateDirectory(config)), boss, io,
@@ -125,6 +129,7 @@ public final class TargetServer implements AutoCloseable {
      * marks every write FUA, which the cache writes through, and MODE SELECT can switch WCE on later.
      */
     private static Map<String, ScsiTargetDevice> openDevices(ServerConfig config, WriteBackCache cache,
+                                                             ImageCaches imageCaches,
                                                              UnaryOperator<BlockBackend> decorateBackend,
                                                              List<InitiatorClones> clones)
             throws Exception {
@@ -135,7 +140,8 @@ public final class TargetServer implements AutoCloseable {
                 if (target.clones().isPresent()) {
                     // A clone is opened when its initiator logs in, not now: which initiators come is not known yet.
                     ClonePerInitiatorConfig clone = target.clones().get();
-                    InitiatorClones source = new InitiatorClones(target.name(), clone, cache, decorateBackend);
+                    InitiatorClones source = new InitiatorClones(target.name(), clone, cache,
+                            imageCaches.of(clone.image()), decorateBackend);
                     clones.add(source);
                     devices.put(target.name().toLowerCase(Locale.ROOT),
                             new ClonePerInitiatorTarget(target.name(), clone.lunId(), source));
@@ -273,6 +279,7 @@ public final class TargetServer implements AutoCloseable {
                 entry.getValue().close();
             }
             cache.close();
+            imageCaches.close(); // after the clones: writing back their cached data may copy image blocks on write
             bossGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS);
             ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(10, TimeUnit.SECONDS);
             log.info("shutdown complete");

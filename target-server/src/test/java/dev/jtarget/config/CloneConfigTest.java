@@ -58,17 +58,37 @@ class CloneConfigTest {
                 "    <clone-per-initiator image=\"gold\" dir=\"clones\"/>\n")).targets().getFirst();
         assertEquals(List.of(), target.luns());
         assertEquals(Optional.of(new ClonePerInitiatorConfig(new ImageConfig("gold", dir.resolve("gold.raw"),
-                IMAGE_BYTES), dir.resolve("clones"), IMAGE_BYTES, ClonePerInitiatorConfig.OnLogout.KEEP, 0, true, 512)),
+                IMAGE_BYTES, 64L << 20), dir.resolve("clones"), IMAGE_BYTES, ClonePerInitiatorConfig.OnLogout.KEEP, 0, true, 512)),
                 target.clones());
     }
 
     @Test
     void everyAttributeIsRead() throws ConfigException {
-        ClonePerInitiatorConfig clone = load(config(IMAGE, "    <clone-per-initiator image=\"gold\" dir=\"c\""
-                + " size=\"20GiB\" on-logout=\"reset\" lun=\"3\" write-cache=\"off\" block-size=\"4096\"/>\n"))
-                .targets().getFirst().clones().orElseThrow();
-        assertEquals(new ClonePerInitiatorConfig(new ImageConfig("gold", dir.resolve("gold.raw"), IMAGE_BYTES),
+        ClonePerInitiatorConfig clone = load(config("  <image name=\"gold\" path=\"gold.raw\" read-cache=\"1GiB\"/>\n",
+                "    <clone-per-initiator image=\"gold\" dir=\"c\" size=\"20GiB\" on-logout=\"reset\" lun=\"3\""
+                + " write-cache=\"off\" block-size=\"4096\"/>\n")).targets().getFirst().clones().orElseThrow();
+        assertEquals(new ClonePerInitiatorConfig(new ImageConfig("gold", dir.resolve("gold.raw"), IMAGE_BYTES,
+                1L << 30),
                 dir.resolve("c"), 20L << 30, ClonePerInitiatorConfig.OnLogout.RESET, 3, false, 4096), clone);
+    }
+
+    @Test
+    void aZeroReadCacheTurnsItOff() throws ConfigException {
+        ImageConfig image = load(config("  <image name=\"gold\" path=\"gold.raw\" read-cache=\"0\"/>\n",
+                "    <clone-per-initiator image=\"gold\" dir=\"c\"/>\n")).targets().getFirst().clones()
+                .orElseThrow().image();
+        assertEquals(0, image.readCacheBytes());
+    }
+
+    @Test
+    void aReadCacheBelowOneChunkOrAboveATebibyteIsReported() {
+        assertEquals(List.of("3:57: read-cache 1000 of image 'gold' must be 0 (off) or from 64KiB (one chunk) to 1TiB"),
+                problems(config("  <image name=\"gold\" path=\"gold.raw\" read-cache=\"1000\"/>\n",
+                        "    <clone-per-initiator image=\"gold\" dir=\"c\"/>\n")));
+        assertEquals(List.of("3:57: read-cache 2TiB (2199023255552 bytes) of image 'gold' must be 0 (off) or from"
+                        + " 64KiB (one chunk) to 1TiB"),
+                problems(config("  <image name=\"gold\" path=\"gold.raw\" read-cache=\"2TiB\"/>\n",
+                        "    <clone-per-initiator image=\"gold\" dir=\"c\"/>\n")));
     }
 
     @Test

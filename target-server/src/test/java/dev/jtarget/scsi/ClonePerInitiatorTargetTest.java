@@ -25,7 +25,7 @@ class ClonePerInitiatorTargetTest {
     private static final String TARGET = Initiator.TARGET_NAME;
     private static final String ALPHA = "iqn.2026-11.dev.jtarget:alpha";
     private static final ClonePerInitiatorConfig CONFIG = new ClonePerInitiatorConfig(
-            new ImageConfig("gold", Path.of("/images/gold.raw"), Luns.BLOCKS * Luns.BLOCK_SIZE), Path.of("/clones"),
+            new ImageConfig("gold", Path.of("/images/gold.raw"), Luns.BLOCKS * Luns.BLOCK_SIZE, 0), Path.of("/clones"),
             Luns.BLOCKS * Luns.BLOCK_SIZE, ClonePerInitiatorConfig.OnLogout.KEEP, 0, true, Luns.BLOCK_SIZE);
 
     /** Clones in memory: records what was opened and which initiators' last sessions ended. */

@@ -5,17 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.image.ImageReadCache;
 import dev.jtarget.cache.WriteBackCache;
 import dev.jtarget.config.ClonePerInitiatorConfig;
 import dev.jtarget.config.ImageConfig;
 import dev.jtarget.scsi.ClonePerInitiatorTarget;
 import dev.jtarget.scsi.ItNexus;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
@@ -26,14 +31,20 @@ import org.junit.jupiter.api.io.TempDir;
 class InitiatorClonesTest {
     private static final String TARGET = "iqn.2026-11.dev.jtarget:farm";
     private static final String ALPHA = "iqn.2026-11.dev.jtarget:alpha";
+    private static final int IMAGE_BYTES = 1 << 20;
 
     @TempDir
     Path dir;
     private final WriteBackCache cache = new WriteBackCache(4 << 20, 1);
 
+    private ImageReadCache imageCache;
+
     @AfterEach
-    void closeCache() {
+    void closeCaches() throws IOException {
         cache.close();
+        if (imageCache != null) {
+            imageCache.close();
+        }
     }
 
     @Test
@@ -52,10 +63,17 @@ class InitiatorClonesTest {
 
     /** A target whose clones {@link #source} makes, with {@link #nexus} logged in once. */
     private ClonePerInitiatorTarget loggedIn(ClonePerInitiatorConfig.OnLogout onLogout) throws IOException {
-        Path image = Files.write(dir.resolve("gold.raw"), new byte[1 << 20]);
-        ClonePerInitiatorConfig config = new ClonePerInitiatorConfig(new ImageConfig("gold", image, 1 << 20),
-                dir.resolve("clones"), 2 << 20, onLogout, 0, true, 512);
-        source = new InitiatorClones(TARGET, config, cache, UnaryOperator.identity());
+        return loggedIn(onLogout, UnaryOperator.identity());
+    }
+
+    private ClonePerInitiatorTarget loggedIn(ClonePerInitiatorConfig.OnLogout onLogout,
+                                             UnaryOperator<BlockBackend> decorateBackend) throws IOException {
+        Path image = Files.write(dir.resolve("gold.raw"), new byte[IMAGE_BYTES]);
+        ImageConfig imageConfig = new ImageConfig("gold", image, IMAGE_BYTES, 1 << 20);
+        ClonePerInitiatorConfig config = new ClonePerInitiatorConfig(imageConfig, dir.resolve("clones"), 2 << 20,
+                onLogout, 0, true, 512);
+        imageCache = ImageReadCache.open(image, imageConfig.readCacheBytes());
+        source = new InitiatorClones(TARGET, config, cache, imageCache, decorateBackend);
         ClonePerInitiatorTarget target = new ClonePerInitiatorTarget(TARGET, 0, source);
         target.nexusLoggedIn(nexus);
         return target;
@@ -91,5 +109,25 @@ class InitiatorClonesTest {
         source.stopping();
         target.nexusLoggedOut(nexus);
         assertEquals(List.of(source.fileOf(ALPHA)), clones());
+    }
+
+    @Test
+    void clonesOfTheImageReadItThroughOneSharedCache() throws Exception {
+        List<BlockBackend> overlays = new ArrayList<>();
+        ClonePerInitiatorTarget target = loggedIn(ClonePerInitiatorConfig.OnLogout.KEEP, backend -> {
+            overlays.add(backend);
+            return backend;
+        });
+        ItNexus beta = new ItNexus("iqn.2026-11.dev.jtarget:beta", 2, TARGET, 1);
+        target.nexusLoggedIn(beta);
+        assertEquals(2, overlays.size(), "both clones opened");
+        for (BlockBackend overlay : overlays) {
+            ByteBuffer whole = ByteBuffer.allocate(IMAGE_BYTES);
+            overlay.read(0, whole).get(10, TimeUnit.SECONDS);
+        }
+        assertEquals(IMAGE_BYTES, imageCache.imageBytesRead(), "the second clone read the image from memory");
+        assertEquals(IMAGE_BYTES / ImageReadCache.CHUNK_BYTES, imageCache.hits());
+        target.nexusLoggedOut(nexus);
+        target.nexusLoggedOut(beta);
     }
 }

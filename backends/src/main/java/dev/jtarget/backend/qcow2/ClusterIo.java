@@ -2,6 +2,7 @@ package dev.jtarget.backend.qcow2;
 
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
+import dev.jtarget.backend.image.ImageReadCache;
 import dev.jtarget.backend.io.ChannelIo;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -34,8 +35,11 @@ final class ClusterIo {
     private final Qcow2Header header;
     private final ChannelIo io;
     private final FileChannel file;
-    /** Null when the image has no backing file: unallocated clusters then read as zeros. */
-    private final FileChannel backing;
+    /**
+     * The golden image, through the read cache its clones share; null when the image has no backing file:
+     * unallocated clusters then read as zeros.
+     */
+    private final ImageReadCache backing;
     /** The golden image's size, read once: it is read-only while clones use it. */
     private final long backingSize;
     private final Refcounts refcounts;
@@ -46,12 +50,12 @@ final class ClusterIo {
     private final Map<Long, CompletableFuture<Void>> allocating = new HashMap<>();
 
     /** @param file the overlay's channel, which {@code io} writes data through; metadata is read and written on it */
-    ClusterIo(Qcow2Header header, ChannelIo io, FileChannel file, FileChannel backing) throws IOException {
+    ClusterIo(Qcow2Header header, ChannelIo io, FileChannel file, ImageReadCache backing) throws IOException {
         this.header = header;
         this.io = io;
         this.file = file;
         this.backing = backing;
-        this.backingSize = backing == null ? 0 : backing.size();
+        this.backingSize = backing == null ? 0 : backing.imageSize();
         this.refcounts = Refcounts.load(file, header);
         this.map = ClusterMap.load(file, refcounts, header);
         this.zeros = ByteBuffer.allocateDirect((int) header.clusterSize()).asReadOnlyBuffer();
@@ -99,7 +103,7 @@ final class ClusterIo {
         if (backing == null) {
             MemorySegment.ofBuffer(destination).fill((byte) 0);
         } else {
-            Qcow2Io.readFully(backing, destination, offset);
+            backing.read(offset, destination);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.image.ImageReadCache;
 import dev.jtarget.backend.io.ChannelIo;
 import dev.jtarget.backend.io.Positional;
 import dev.jtarget.backend.io.Transfer;
@@ -44,19 +45,20 @@ public final class Qcow2Overlay implements BlockBackend {
     private final Qcow2Header header;
     private final int blockSize;
     private final ChannelIo io;
-    private final FileChannel backing;
+    /** The backing image's cache when this overlay opened it itself (uncached), to be closed with the overlay. */
+    private final ImageReadCache ownedBacking;
     private final ClusterIo clusters;
     private final ReentrantReadWriteLock reuseGate = new ReentrantReadWriteLock();
     /** One flush at a time, so the clusters one flush found releasable are not applied by another as well. */
     private final ReentrantLock flushing = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Qcow2Overlay(Path path, Qcow2Header header, int blockSize, FileChannel file, FileChannel backing)
-            throws IOException {
+    private Qcow2Overlay(Path path, Qcow2Header header, int blockSize, FileChannel file, ImageReadCache backing,
+                         ImageReadCache ownedBacking) throws IOException {
         this.path = path;
         this.header = header;
         this.blockSize = blockSize;
-        this.backing = backing;
+        this.ownedBacking = ownedBacking;
         this.io = new ChannelIo(file, Transfer.through(Positional.of(file)), "qcow2-io-" + path.getFileName(),
                 IO_THREADS, describe());
         this.clusters = new ClusterIo(header, io, file, backing);
@@ -78,40 +80,65 @@ public final class Qcow2Overlay implements BlockBackend {
 
     /**
      * Opens an overlay for reading and writing, refusing images with features we do not implement (see
-     * {@link Qcow2Header#decode}) or a backing file that is not raw.
+     * {@link Qcow2Header#decode}) or a backing file that is not raw. The backing image is opened for this overlay
+     * alone and read without a cache.
      */
     public static Qcow2Overlay open(Path overlay, int blockSize) throws IOException {
+        return open(overlay, blockSize, null);
+    }
+
+    /**
+     * Opens an overlay whose backing image is read through {@code sharedBacking}, the read cache every clone of
+     * that image shares (the caller closes it after the overlays); refuses an overlay with another backing file.
+     * With {@code sharedBacking} null, as {@link #open(Path, int)}.
+     */
+    public static Qcow2Overlay open(Path overlay, int blockSize, ImageReadCache sharedBacking) throws IOException {
         FileChannel file = FileChannel.open(overlay, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        FileChannel backing = null;
+        ImageReadCache owned = null;
         try {
             Qcow2Header header = readHeader(file, overlay);
             if (header.virtualSize() % blockSize != 0) {
                 throw new IOException(overlay + ": virtual size " + header.virtualSize()
                         + " is not a multiple of the " + blockSize + "-byte block size");
             }
+            ImageReadCache backing = null;
             if (header.backingFile() != null) {
                 if (!"raw".equals(header.backingFormat())) {
                     throw new IOException(overlay + ": backing format " + header.backingFormat()
                             + "; only raw backing images are supported (create with -F raw)");
                 }
                 // A relative name is relative to the overlay's directory, as QEMU resolves it.
-                Path backingPath = overlay.toAbsolutePath().getParent().resolve(header.backingFile());
-                try {
-                    backing = FileChannel.open(backingPath, StandardOpenOption.READ);
-                } catch (IOException e) {
-                    throw new IOException(overlay + ": cannot open its backing image " + backingPath + ": " + e, e);
+                Path backingPath = overlay.toAbsolutePath().getParent().resolve(header.backingFile()).normalize();
+                if (sharedBacking != null) {
+                    if (!backingPath.equals(sharedBacking.path())) {
+                        throw new IOException(overlay + ": its backing image is " + backingPath + ", not "
+                                + sharedBacking.path());
+                    }
+                    backing = sharedBacking;
+                } else {
+                    owned = openBacking(overlay, backingPath);
+                    backing = owned;
                 }
             }
-            Qcow2Overlay opened = new Qcow2Overlay(overlay, header, blockSize, file, backing);
-            log.info("opened qcow2 overlay {} ({} bytes, {}-byte clusters, backing {})", overlay,
-                    header.virtualSize(), header.clusterSize(), header.backingFile());
+            Qcow2Overlay opened = new Qcow2Overlay(overlay, header, blockSize, file, backing, owned);
+            log.info("opened qcow2 overlay {} ({} bytes, {}-byte clusters, backing {}{})", overlay,
+                    header.virtualSize(), header.clusterSize(), header.backingFile(),
+                    backing == owned ? "" : " through its shared read cache");
             return opened;
         } catch (IOException | RuntimeException e) {
             file.close();
-            if (backing != null) {
-                backing.close();
+            if (owned != null) {
+                owned.close();
             }
             throw e;
+        }
+    }
+
+    private static ImageReadCache openBacking(Path overlay, Path backingPath) throws IOException {
+        try {
+            return ImageReadCache.open(backingPath, 0);
+        } catch (IOException e) {
+            throw new IOException(overlay + ": cannot open its backing image " + backingPath + ": " + e, e);
         }
     }
 
@@ -257,8 +284,8 @@ public final class Qcow2Overlay implements BlockBackend {
         }
         try {
             io.shutdown(CLOSE_GRACE);
-            if (backing != null) {
-                backing.close();
+            if (ownedBacking != null) {
+                ownedBacking.close();
             }
         } catch (IOException e) {
             log.warn("closing {} failed", path, e);
