@@ -4,7 +4,6 @@ import dev.jtarget.scsi.ReservationState.Registration;
 import dev.jtarget.scsi.ReservationState.Reservation;
 import dev.jtarget.scsi.ReservationState.Snapshot;
 import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 
 /** PERSISTENT RESERVE IN (SPC-4 §6.14): READ KEYS, READ RESERVATION, REPORT CAPABILITIES and READ FULL STATUS. */
@@ -14,9 +13,6 @@ final class PersistentReserveIn {
     private static final int REPORT_CAPABILITIES = 0x02;
     private static final int READ_FULL_STATUS = 0x03;
     private static final int SCOPE_LOGICAL_UNIT = 0x0;
-    private static final int PROTOCOL_ISCSI = 0x5;
-    /** TransportID FORMAT CODE 01b: the iSCSI initiator port name with its ISID (SPC-4 §7.6.4.6). */
-    private static final int TRANSPORT_ID_INITIATOR_PORT = 0x40;
 
     private PersistentReserveIn() {
     }
@@ -64,14 +60,15 @@ final class PersistentReserveIn {
     }
 
     /**
-     * CRH=0 (RESERVE/RELEASE conflict while keys are registered), SIP_C=0 (no SPEC_I_PT), ATP_C=1, PTPL_C when a
-     * state directory exists; TMV=1 with ALLOW COMMANDS 011b: TEST UNIT READY passes every reservation, and MODE
-     * SENSE, REPORT SUPPORTED OPERATION CODES and the like pass write exclusive ones. Every type is supported.
+     * CRH=0 (RESERVE/RELEASE conflict while keys are registered), SIP_C=1 (REGISTER takes SPEC_I_PT), ATP_C=1,
+     * PTPL_C when a state directory exists; TMV=1 with ALLOW COMMANDS 011b: TEST UNIT READY passes every
+     * reservation, and MODE SENSE, REPORT SUPPORTED OPERATION CODES and the like pass write exclusive ones. Every
+     * type is supported.
      */
     private static byte[] reportCapabilities(ReservationState reservations, Snapshot state) {
         byte[] b = new byte[8];
         Cdb.put16(b, 0, b.length);
-        b[2] = (byte) (0x04 | (reservations.canPersist() ? 0x01 : 0));
+        b[2] = (byte) (0x08 | 0x04 | (reservations.canPersist() ? 0x01 : 0));
         b[3] = (byte) (0x80 | 0b011 << 4 | (state.persistThroughPowerLoss() ? 0x01 : 0));
         Cdb.put16(b, 4, PrType.typeMask());
         return b;
@@ -81,7 +78,7 @@ final class PersistentReserveIn {
     private static byte[] readFullStatus(Snapshot state) {
         ByteArrayOutputStream descriptors = new ByteArrayOutputStream();
         for (Registration registration : state.registrations()) {
-            byte[] transportId = transportId(registration.nexus());
+            byte[] transportId = IscsiTransportId.of(registration.nexus());
             byte[] d = new byte[24 + transportId.length];
             Cdb.put64(d, 0, registration.key());
             if (state.isHolder(registration)) {
@@ -109,16 +106,5 @@ final class PersistentReserveIn {
 
     private static byte scopeAndType(Reservation reservation) {
         return (byte) (SCOPE_LOGICAL_UNIT << 4 | reservation.type().code);
-    }
-
-    /** "iqn...,i,0x&lt;ISID&gt;", null-terminated and padded to a multiple of four bytes, at least 20. */
-    private static byte[] transportId(ItNexus nexus) {
-        byte[] name = nexus.initiatorPortName().getBytes(StandardCharsets.UTF_8);
-        int length = Math.max(20, (name.length + 1 + 3) & ~3);
-        byte[] b = new byte[4 + length];
-        b[0] = (byte) (TRANSPORT_ID_INITIATOR_PORT | PROTOCOL_ISCSI);
-        Cdb.put16(b, 2, length);
-        System.arraycopy(name, 0, b, 4, name.length);
-        return b;
     }
 }

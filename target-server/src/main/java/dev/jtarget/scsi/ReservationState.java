@@ -2,6 +2,7 @@ package dev.jtarget.scsi;
 
 import dev.jtarget.scsi.CommandSpec.Sharing;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -14,7 +15,9 @@ import java.util.function.Predicate;
  * registration asked for APTPL, have the state written to the {@link ReservationStore} before they complete.
  *
  * <p>Every target has one target port (one portal group), so registering "for all target ports" (ALL_TG_PT) and
- * registering for the port the command came through are the same thing here.
+ * registering for the port the command came through are the same thing here. Registrations are kept by I_T nexus
+ * value, so SPEC_I_PT and REGISTER AND MOVE can register a nexus that has not logged in yet: it is registered (and
+ * may hold the reservation) from its login on.
  *
  * <p>Thread-safe: every method runs under the object's lock, which no I/O is done under.
  */
@@ -126,6 +129,74 @@ final class ReservationState {
             unregister(current);
         } else {
             registrations.set(registrations.indexOf(current), new Registration(nexus, serviceActionKey));
+        }
+        generation++;
+        persistThroughPowerLoss = aptpl;
+        return changed();
+    }
+
+    /**
+     * REGISTER with SPEC_I_PT=1 (SPC-4 §5.9.7 Table 67): registers the unregistered nexus that sent it and every
+     * nexus in {@code ports} with the service action key, all or none. A registered sender may not use SPEC_I_PT,
+     * and a named nexus that is already registered makes the whole command fail; both are INVALID FIELD IN
+     * PARAMETER LIST.
+     */
+    synchronized CompletableFuture<Void> registerWithSpecifiedPorts(ItNexus nexus, long reservationKey,
+                                                                    long serviceActionKey, boolean aptpl,
+                                                                    List<ItNexus> ports) {
+        Registration current = find(nexus);
+        if (reservationKey != (current == null ? 0 : current.key())) {
+            throw new ReservationConflict();
+        }
+        if (current != null) {
+            // Points at the SPEC_I_PT bit of the parameter list.
+            throw new CheckCondition(Sense.INVALID_FIELD_IN_PARAMETER_LIST.withParameterFieldPointer(20, 3));
+        }
+        if (serviceActionKey == 0) {
+            return CompletableFuture.completedFuture(null); // Table 67: nothing to register
+        }
+        // The sender naming itself, or a port named twice, asks for one registration, not a second.
+        Set<ItNexus> registering = new LinkedHashSet<>();
+        registering.add(nexus);
+        registering.addAll(ports);
+        if (registering.stream().anyMatch(port -> find(port) != null)) {
+            throw new CheckCondition(Sense.INVALID_FIELD_IN_PARAMETER_LIST);
+        }
+        registering.forEach(port -> registrations.add(new Registration(port, serviceActionKey)));
+        generation++;
+        persistThroughPowerLoss = aptpl;
+        return changed();
+    }
+
+    /**
+     * REGISTER AND MOVE (SPC-4 §5.9.8 Table 70): the holder hands its reservation, same scope and type, to
+     * {@code destination}, which is registered with the service action key (replacing a key it had); with UNREG the
+     * sender then unregisters. Only a single holder can move: under an all registrants type, or from anyone but the
+     * holder, it is a conflict; without a reservation it is INVALID FIELD IN CDB. SPC-4 asks for no unit attention:
+     * the reservation's type, and so everyone else's access, stays as it was.
+     */
+    synchronized CompletableFuture<Void> registerAndMove(ItNexus nexus, long reservationKey, long serviceActionKey,
+                                                         ItNexus destination, boolean unregister, boolean aptpl) {
+        checkRegistered(nexus, reservationKey);
+        if (serviceActionKey == 0) {
+            throw new CheckCondition(Sense.INVALID_FIELD_IN_PARAMETER_LIST.withParameterFieldPointer(8, -1));
+        }
+        if (reservation == null) {
+            throw new CheckCondition(Sense.INVALID_FIELD_IN_CDB);
+        }
+        if (reservation.type().allRegistrants || !isHolder(nexus)) {
+            throw new ReservationConflict();
+        }
+        Registration registered = find(destination);
+        Registration moved = new Registration(destination, serviceActionKey);
+        if (registered == null) {
+            registrations.add(moved);
+        } else {
+            registrations.set(registrations.indexOf(registered), moved);
+        }
+        reservation = new Reservation(destination, reservation.type());
+        if (unregister) {
+            unregister(find(nexus)); // no longer the holder: this removes the key and nothing else
         }
         generation++;
         persistThroughPowerLoss = aptpl;

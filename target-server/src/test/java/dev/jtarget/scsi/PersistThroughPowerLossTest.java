@@ -47,7 +47,7 @@ class PersistThroughPowerLossTest {
         assertGood(a.out(PrInitiator.REGISTER, null, 0, KEY_A, PrInitiator.APTPL));
         a.reserve(KEY_A, PrType.WRITE_EXCLUSIVE_REGISTRANTS_ONLY);
         byte[] capabilities = a.in(2, 8).data();
-        assertEquals(0x05, capabilities[2] & 0xFF, "ATP_C and PTPL_C");
+        assertEquals(0x0D, capabilities[2] & 0xFF, "SIP_C, ATP_C and PTPL_C");
         assertEquals(0x01, capabilities[3] & 0x01, "PTPL_A");
         int generation = a.generation();
 
@@ -59,6 +59,31 @@ class PersistThroughPowerLossTest {
                 afterRestart.initiator().write(0, Cdbs.write10(0, 1), new byte[512]).status());
         PrInitiator holder = new PrInitiator(new Initiator(Luns.target(), NEXUS_A));
         assertEquals(List.of(), holder.keys(), "a LUN without a state directory starts empty");
+    }
+
+    @Test
+    void aMovedReservationSurvivesARestart() {
+        PrInitiator a = restart(NEXUS_A);
+        assertGood(a.out(PrInitiator.REGISTER, null, 0, KEY_A, 0));
+        a.reserve(KEY_A, PrType.EXCLUSIVE_ACCESS);
+        assertGood(a.move(KEY_A, KEY_B, PrInitiator.UNREG | PrInitiator.APTPL, 1, PrInitiator.transportId(NEXUS_B)));
+
+        PrInitiator b = restart(NEXUS_B);
+        assertEquals(List.of(KEY_B), b.keys());
+        assertArrayEquals(new long[] {KEY_B, PrType.EXCLUSIVE_ACCESS.code}, b.reservation());
+        assertEquals(List.of(NEXUS_B.initiatorPortName() + " holder"), b.fullStatus());
+        assertGood(b.initiator().write(0, Cdbs.write10(0, 1), new byte[512]));
+    }
+
+    @Test
+    void registrationsOfSpecifiedPortsSurviveARestart() {
+        PrInitiator a = restart(NEXUS_A);
+        assertGood(a.registerSpecifying(PrInitiator.REGISTER, 0, KEY_A, PrInitiator.APTPL,
+                PrInitiator.transportId(PrInitiator.NEXUS_C)));
+
+        PrInitiator c = restart(PrInitiator.NEXUS_C);
+        assertEquals(List.of(NEXUS_A.initiatorPortName(), PrInitiator.NEXUS_C.initiatorPortName()), c.fullStatus());
+        c.reserve(KEY_A, PrType.WRITE_EXCLUSIVE);
     }
 
     @Test

@@ -244,7 +244,7 @@ class PersistentReservationsTest {
         b.register(KEY_B);
         byte[] d = a.in(2, 8).data();
         assertEquals(8, Cdb.u16(d, 0));
-        assertEquals(0x04, d[2] & 0xFF, "ATP_C only");
+        assertEquals(0x0C, d[2] & 0xFF, "SIP_C and ATP_C, no PTPL_C");
         assertEquals(0x80 | 0x30, d[3] & 0xFF, "TMV, ALLOW COMMANDS 011b, PTPL_A=0");
         assertEquals(0xEA01, Cdb.u16(d, 4));
     }
@@ -273,14 +273,14 @@ class PersistentReservationsTest {
     @Test
     void malformedCommandsAreRefused() {
         assertInvalidField(a.in(4, 64), 1, 4);
-        assertInvalidField(a.initiator().write(0, Cdbs.persistentReserveOut(7, 0, 24), new byte[24]), 1, 4);
+        assertInvalidField(a.initiator().write(0, Cdbs.persistentReserveOut(8, 0, 24), new byte[24]), 1, 4);
         assertSense(a.initiator().write(0, Cdbs.persistentReserveOut(REGISTER, 0, 23), new byte[23]),
                 Sense.ILLEGAL_REQUEST, 0x1A, 0x00);
         Reply aptpl = a.out(REGISTER, null, 0, KEY_A, PrInitiator.APTPL);
         assertSense(aptpl, Sense.ILLEGAL_REQUEST, 0x26, 0x00);
         assertEquals(20, aptpl.fieldPointer());
         assertEquals(0, aptpl.bitPointer());
-        assertSense(a.out(REGISTER, null, 0, KEY_A, 0x08), Sense.ILLEGAL_REQUEST, 0x26, 0x00);
+        assertSense(a.out(REGISTER, null, 0, KEY_A, PrInitiator.SPEC_I_PT), Sense.ILLEGAL_REQUEST, 0x1A, 0x00);
         assertEquals(List.of(), a.keys());
     }
 
