@@ -8,6 +8,10 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,9 +25,11 @@ import org.slf4j.LoggerFactory;
  * initiator therefore resets only its own disk: no other initiator can address it (SAM-5 §6.3.2 resets the logical
  * units of the target the initiator sees).
  *
- * <p>Opening and closing run on the thread that reports the login or logout and block it (creating an overlay takes
- * milliseconds; closing drains the clone's dirty cache pages). Both are serialized per initiator, so a login that
- * races the close of the same initiator's previous session waits for that close instead of opening the file twice.
+ * <p>Opening runs on the thread that reports the login (creating or reopening an overlay takes milliseconds). Closing
+ * drains the clone's dirty cache pages, which over a slow disk can take seconds, so it runs on a closer thread of its
+ * own rather than on the network thread that reported the logout. Both are serialized per initiator: a login that
+ * comes before the close has started keeps the clone open, one that races the close waits for it instead of opening
+ * the file twice.
  */
 public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
     private static final Logger log = LoggerFactory.getLogger(ClonePerInitiatorTarget.class);
@@ -59,11 +65,29 @@ public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
     /** By lower-cased initiator name: iSCSI names compare case-insensitively (RFC 3722). */
     private final ConcurrentHashMap<String, Attachment> attachments = new ConcurrentHashMap<>();
 
+    /** Runs the closes of clones whose last session ended. */
+    private final Executor closer;
+    /** The closer thread this target started and must stop, or null when the closer is the caller's. */
+    private final ExecutorService ownCloser;
+
+    /** Closes clones on a closer thread of its own, stopped by {@link #close()}. */
     public ClonePerInitiatorTarget(String targetName, int lunId, Clones clones) {
+        this(targetName, lunId, clones, Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().name("clone-closer-" + targetName).daemon().factory()), true);
+    }
+
+    /** Closes clones on {@code closer}, which stays the caller's ({@code Runnable::run} closes them at once). */
+    public ClonePerInitiatorTarget(String targetName, int lunId, Clones clones, Executor closer) {
+        this(targetName, lunId, clones, closer, false);
+    }
+
+    private ClonePerInitiatorTarget(String targetName, int lunId, Clones clones, Executor closer, boolean owned) {
         this.targetName = targetName;
         this.lunId = lunId;
         this.clones = clones;
         this.unavailable = new ScsiTarget(targetName, List.of());
+        this.closer = closer;
+        this.ownCloser = owned ? (ExecutorService) closer : null;
     }
 
     private static String key(ItNexus nexus) {
@@ -126,11 +150,21 @@ public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
             if (device != null) {
                 device.nexusLoggedOut(nexus);
             }
-            if (!attachment.nexuses.isEmpty()) {
+            if (attachment.nexuses.isEmpty()) {
+                closer.execute(() -> closeIfUnused(attachment));
+            }
+        }
+    }
+
+    /** On the closer: the clone's last session ended; unless a new one has come since, close and forget it. */
+    private void closeIfUnused(Attachment attachment) {
+        synchronized (attachment) {
+            if (attachment.detached || !attachment.nexuses.isEmpty()) {
                 return;
             }
+            boolean wasOpen = attachment.device != null;
             detach(attachment);
-            if (device != null) {
+            if (wasOpen) {
                 try {
                     clones.lastSessionEnded(attachment.initiatorName);
                 } catch (IOException | RuntimeException e) {
@@ -183,9 +217,22 @@ public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
         return CompletableFuture.allOf(flushes.toArray(CompletableFuture[]::new));
     }
 
-    /** Closes every open clone and keeps its file, whatever on-logout says: the server stops, the sessions did not. */
+    /**
+     * Finishes the closes already due (their last sessions ended: on-logout applies), then closes every clone still
+     * in use and keeps its file, whatever on-logout says: the server stops, those sessions did not.
+     */
     @Override
     public void close() {
+        if (ownCloser != null) {
+            ownCloser.shutdown();
+            try {
+                while (!ownCloser.awaitTermination(10, TimeUnit.SECONDS)) {
+                    log.info("{}: still closing clones whose last session ended", targetName);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         for (Attachment attachment : attachments.values()) {
             synchronized (attachment) {
                 if (!attachment.detached) {

@@ -53,7 +53,7 @@ class ClonePerInitiatorTargetTest {
     }
 
     private final MemoryClones clones = new MemoryClones();
-    private final ClonePerInitiatorTarget target = new ClonePerInitiatorTarget(TARGET, 0, clones);
+    private final ClonePerInitiatorTarget target = new ClonePerInitiatorTarget(TARGET, 0, clones, Runnable::run);
 
     private static ItNexus nexus(String initiatorName, long isid) {
         return new ItNexus(initiatorName, isid, TARGET, 1);
@@ -106,7 +106,7 @@ class ClonePerInitiatorTargetTest {
                 open.decrementAndGet(); // called after the clone was closed
                 clones.lastSessionEnded(initiatorName);
             }
-        });
+        }, Runnable::run);
         List<Thread> threads = new ArrayList<>();
         for (int session = 0; session < 8; session++) {
             ItNexus nexus = nexus(ALPHA, session);
@@ -123,6 +123,28 @@ class ClonePerInitiatorTargetTest {
         assertEquals(1, mostOpen.get());
         assertEquals(0, open.get());
         assertEquals(clones.opened.size(), clones.ended.size(), "every clone opened was closed once");
+    }
+
+    /** Closing drains dirty data, which can take long: the thread that reports the logout must not wait for it. */
+    @Test
+    void theLastLogoutLeavesTheCloseToTheCloserAndALoginBeforeItKeepsTheClone() {
+        List<Runnable> due = new ArrayList<>();
+        ClonePerInitiatorTarget queued = new ClonePerInitiatorTarget(TARGET, 0, clones, due::add);
+        ItNexus first = nexus(ALPHA, 1);
+        queued.nexusLoggedIn(first);
+        queued.nexusLoggedOut(first);
+        assertFalse(clones.backends.get(ALPHA).calls.contains("close"), "the logout did not close the clone itself");
+        assertEquals(1, due.size());
+
+        queued.nexusLoggedIn(nexus(ALPHA, 2)); // back before the closer ran: the clone stays open
+        due.forEach(Runnable::run);
+        assertFalse(clones.backends.get(ALPHA).calls.contains("close"));
+        assertEquals(List.of(ALPHA), clones.opened);
+
+        queued.nexusLoggedOut(nexus(ALPHA, 2));
+        due.get(1).run();
+        assertTrue(clones.backends.get(ALPHA).calls.contains("close"));
+        assertEquals(List.of(ALPHA), clones.ended);
     }
 
     @Test

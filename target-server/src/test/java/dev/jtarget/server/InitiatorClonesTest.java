@@ -74,7 +74,7 @@ class InitiatorClonesTest {
                 onLogout, 0, true, 512);
         imageCache = ImageReadCache.open(image, imageConfig.readCacheBytes());
         source = new InitiatorClones(TARGET, config, cache, imageCache, decorateBackend);
-        ClonePerInitiatorTarget target = new ClonePerInitiatorTarget(TARGET, 0, source);
+        ClonePerInitiatorTarget target = new ClonePerInitiatorTarget(TARGET, 0, source, Runnable::run);
         target.nexusLoggedIn(nexus);
         return target;
     }
