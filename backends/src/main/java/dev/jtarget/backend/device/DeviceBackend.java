@@ -140,20 +140,11 @@ public final class DeviceBackend implements BlockBackend {
 
     @Override
     public CompletableFuture<Void> write(long offset, ByteBuffer[] sources, boolean fua) {
-        long length = 0;
-        for (ByteBuffer source : sources) {
-            length += source.remaining();
-        }
-        BackendException invalid = checkWritable("write", offset, length);
+        BackendException invalid = checkWritable("write", offset, ChannelIo.remaining(sources));
         if (invalid != null) {
             return CompletableFuture.failedFuture(invalid);
         }
-        return io.submit("write " + offset + "+" + length, Kind.WRITE_ERROR, () -> {
-            io.writeFully(offset, sources);
-            if (fua) {
-                io.force();
-            }
-        });
+        return io.write(offset, sources, fua);
     }
 
     @Override
@@ -161,7 +152,7 @@ public final class DeviceBackend implements BlockBackend {
         if (readOnly) {
             return CompletableFuture.completedFuture(null);
         }
-        return io.submit("flush", Kind.WRITE_ERROR, io::force);
+        return io.flush();
     }
 
     @Override

@@ -106,6 +106,33 @@ public final class ChannelIo {
         return false;
     }
 
+    /**
+     * A backend's write: {@code sources} written back to back from {@code offset} on an I/O thread and, for a FUA
+     * write, made durable before the future completes.
+     */
+    public CompletableFuture<Void> write(long offset, ByteBuffer[] sources, boolean fua) {
+        return submit("write " + offset + "+" + remaining(sources), Kind.WRITE_ERROR, () -> {
+            writeFully(offset, sources);
+            if (fua) {
+                force();
+            }
+        });
+    }
+
+    /** A backend's flush: fdatasync on an I/O thread, behind the requests queued before it. */
+    public CompletableFuture<Void> flush() {
+        return submit("flush", Kind.WRITE_ERROR, this::force);
+    }
+
+    /** The bytes left in all of {@code buffers}. */
+    public static long remaining(ByteBuffer[] buffers) {
+        long length = 0;
+        for (ByteBuffer buffer : buffers) {
+            length += buffer.remaining();
+        }
+        return length;
+    }
+
     /** See {@link Transfer#readFully}: false when the end of the file came first. */
     public boolean readFully(long offset, ByteBuffer destination) throws IOException {
         return transfer.readFully(offset, destination);
