@@ -4,6 +4,7 @@ import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.RequestChecks;
 import dev.jtarget.backend.io.AlignedTransfer;
 import dev.jtarget.backend.io.ChannelIo;
 import dev.jtarget.backend.io.Libc;
@@ -220,26 +221,14 @@ public final class DeviceBackend implements BlockBackend {
     }
 
     private BackendException checkWritable(String operation, long offset, long length) {
-        if (readOnly) {
-            return new BackendException(Kind.READ_ONLY, operation + " refused: " + describe() + " is read-only");
-        }
-        return checkRange(operation, offset, length);
+        return RequestChecks.writable(operation, offset, length, device.sizeBytes(), device.logicalBlockSize(),
+                readOnly, describe());
     }
 
     private BackendException checkRange(String operation, long offset, long length) {
-        long size = device.sizeBytes();
-        // Written as a subtraction so that offset + length cannot overflow past Long.MAX_VALUE.
-        if (offset < 0 || length < 0 || offset > size || length > size - offset) {
-            return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length + " lies outside "
-                    + describe() + " (" + size + " bytes)");
-        }
         // The discard and zeroing calls refuse ranges that are not whole logical blocks (EINVAL).
-        int block = device.logicalBlockSize();
-        if (offset % block != 0 || length % block != 0) {
-            return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length
-                    + " is not aligned to the " + block + "-byte blocks of " + describe());
-        }
-        return null;
+        return RequestChecks.range(operation, offset, length, device.sizeBytes(), device.logicalBlockSize(),
+                describe());
     }
 
 

@@ -5,6 +5,7 @@ import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.RequestChecks;
 import dev.jtarget.backend.io.AlignedTransfer;
 import dev.jtarget.backend.io.ChannelIo;
 import dev.jtarget.backend.io.Positional;
@@ -205,23 +206,11 @@ public final class FileBackend implements BlockBackend {
     }
 
     private BackendException checkWritable(String operation, long offset, long length) {
-        if (readOnly) {
-            return new BackendException(Kind.READ_ONLY, operation + " refused: " + describe() + " is read-only");
-        }
-        return checkRange(operation, offset, length);
+        return RequestChecks.writable(operation, offset, length, sizeBytes, alignment, readOnly, describe());
     }
 
     private BackendException checkRange(String operation, long offset, long length) {
-        // Written as a subtraction so that offset + length cannot overflow past Long.MAX_VALUE.
-        if (offset < 0 || length < 0 || offset > sizeBytes || length > sizeBytes - offset) {
-            return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length
-                    + " lies outside " + describe() + " (" + sizeBytes + " bytes)");
-        }
-        if (offset % alignment != 0 || length % alignment != 0) {
-            return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length
-                    + " is not aligned to the " + alignment + "-byte blocks O_DIRECT needs on " + describe());
-        }
-        return null;
+        return RequestChecks.range(operation, offset, length, sizeBytes, alignment, describe());
     }
 
 

@@ -4,6 +4,7 @@ import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.RequestChecks;
 import io.netty.channel.EventLoopGroup;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -276,25 +277,13 @@ public final class NbdBackend implements BlockBackend {
     }
 
     private BackendException checkWritable(String operation, long offset, long length) {
-        if (export.has(NbdProtocol.FLAG_READ_ONLY)) {
-            return new BackendException(Kind.READ_ONLY, operation + " refused: " + describe() + " is read-only");
-        }
-        return checkRange(operation, offset, length);
+        return RequestChecks.writable(operation, offset, length, geometry.sizeBytes(), geometry.blockSize(),
+                export.has(NbdProtocol.FLAG_READ_ONLY), describe());
     }
 
     private BackendException checkRange(String operation, long offset, long length) {
-        long size = geometry.sizeBytes();
-        // Written as a subtraction so that offset + length cannot overflow past Long.MAX_VALUE.
-        if (offset < 0 || length < 0 || offset > size || length > size - offset) {
-            return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length + " lies outside "
-                    + describe() + " (" + size + " bytes)");
-        }
         // The server may refuse requests not aligned to its minimum block size, which ours is a multiple of.
-        if (offset % geometry.blockSize() != 0 || length % geometry.blockSize() != 0) {
-            return new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset + "+" + length
-                    + " is not aligned to the " + geometry.blockSize() + "-byte blocks of " + describe());
-        }
-        return null;
+        return RequestChecks.range(operation, offset, length, geometry.sizeBytes(), geometry.blockSize(), describe());
     }
 
     /** Connections currently taking requests (for tests and diagnostics). */

@@ -4,6 +4,7 @@ import dev.jtarget.backend.BackendCapabilities;
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
+import dev.jtarget.backend.RequestChecks;
 import dev.jtarget.backend.image.ImageReadCache;
 import dev.jtarget.backend.io.ChannelIo;
 import dev.jtarget.backend.io.Positional;
@@ -214,9 +215,9 @@ public final class Qcow2Overlay implements BlockBackend {
      */
     private CompletableFuture<Void> submit(String operation, long offset, long length, Kind kind,
                                            boolean flushAfter, ChannelIo.IoTask task) {
-        if (offset < 0 || length < 0 || offset > sizeBytes() || length > sizeBytes() - offset) {
-            return CompletableFuture.failedFuture(new BackendException(Kind.OUT_OF_RANGE, operation + " " + offset
-                    + "+" + length + " lies outside " + describe() + " (" + sizeBytes() + " bytes)"));
+        BackendException outside = RequestChecks.range(operation, offset, length, sizeBytes(), 1, describe());
+        if (outside != null) {
+            return CompletableFuture.failedFuture(outside);
         }
         if (closed.get()) {
             return CompletableFuture.failedFuture(closedFailure(operation));
