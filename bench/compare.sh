@@ -15,11 +15,15 @@
 #   arm; <delay queue-depth="1"/>), so WCE=0 gets at most 500 writes a second whatever the queue depth, and the
 #   cache's worth shows at depth 32 too. Same bursts, jtarget only.
 #
-# Every figure is the median of RUNS runs, after one unmeasured warm-up run per server and workload that also sizes
-# the write runs to about SECONDS_PER_RUN. Server CPU time per I/O comes from /proc/PID/stat around each run.
+# Every figure is the median of RUNS runs. Before them each server runs each workload unmeasured until it is warm
+# (the Java servers compile their hot paths during the first tens of seconds of load: they run until their JIT
+# compiler is all but idle) and the warm-up sizes the write runs to about SECONDS_PER_RUN. Server CPU time per I/O comes from
+# /proc/PID/stat around each run.
 #
 # Environment (defaults in brackets):
 #   RUNS [3]  SECONDS_PER_RUN [5]  FLUSH_INTERVAL [128] writes between flushes in the -flush workloads
+#   WARMUP_SECONDS [2] length of a warm-up run  WARMUP_MAX_RUNS [20] warm-up runs at most per server and workload
+#   WARMUP_COMPILES [10] a JVM is warm after a warm-up run in which its JIT compiled fewer methods than this
 #   BURST_MIB [64] bytes written per run in pass 2 (the default cache arena is 256 MiB; writers are throttled above
 #   40 % of it)   PORT_BASE [3460] six ports from here   RESULTS [bench/target/results/DATE] raw results and logs
 set -euo pipefail
@@ -29,6 +33,9 @@ readonly ROOT
 RUNS=${RUNS:-3}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-5}
 FLUSH_INTERVAL=${FLUSH_INTERVAL:-128}
+WARMUP_SECONDS=${WARMUP_SECONDS:-2}
+WARMUP_MAX_RUNS=${WARMUP_MAX_RUNS:-20}
+WARMUP_COMPILES=${WARMUP_COMPILES:-10}
 BURST_MIB=${BURST_MIB:-64}
 PORT_BASE=${PORT_BASE:-3460}
 STARTED="$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -77,7 +84,7 @@ run_pass() {
   local -A count=()
   for workload in $workloads; do
     for server in $servers; do
-      if count[$server]=$(warm_up "$workload" "${SERVER_URL[$server]}"); then
+      if count[$server]=$(warm_up "$workload" "${SERVER_URL[$server]}" "${SERVER_PID[$server]}"); then
         if [[ -n $max_bytes ]]; then
           cap=$((max_bytes / $(write_size "$workload")))
           count[$server]=$((count[$server] < cap ? count[$server] : cap))
