@@ -1,5 +1,6 @@
 # Turns bench/compare.sh's raw results into Markdown tables. Input lines (tab-separated):
-#   PASS SERVER WORKLOAD IOPS CPU_US_PER_IO      one measured run; IOPS and CPU are "n/a" when the server failed it
+#   PASS SERVER WORKLOAD IOPS CPU_US_PER_IO      one measured run; IOPS and CPU are "n/a" when the server failed it,
+#                                                CPU is "-" when not measured
 #                                                (a cell is n/a when every run failed, and says so when some did)
 #   label PASS|SERVER|WORKLOAD TEXT              how to name a pass, server or workload in the table
 #   columns PASS SERVER...                       the servers of a pass, in table order; the first is the reference
@@ -47,8 +48,9 @@ function spread(key, n,    sorted) {
     return sprintf(", runs %s–%s", grouped(sorted[1]), grouped(sorted[n]))
 }
 
-# 12345 -> "12 345": figures are read across a wide table.
+# 12345 -> "12 345": figures are read across a wide table; below 100 with one decimal.
 function grouped(x,    s, out) {
+    if (x < 100) return sprintf("%.1f", x)
     s = sprintf("%.0f", x)
     out = ""
     while (length(s) > 3) {
@@ -79,8 +81,8 @@ END {
                 m = median(iops, key, count[key])
                 ratio = ref_iops > 0 ? sprintf(" (%.2f×)", m / ref_iops) : ""
                 note = failed[key] ? sprintf(" (%d of %d runs failed)", failed[key], failed[key] + count[key]) : ""
-                printf " %s IOPS%s%s, %.1f µs CPU/IO%s |", grouped(m), ratio, spread(key, count[key]),
-                    median(cpu, key, count[key]), note
+                printf " %s IOPS%s%s%s%s |", grouped(m), ratio, spread(key, count[key]),
+                    cpu[key, 1] == "-" ? "" : sprintf(", %.1f µs CPU/IO", median(cpu, key, count[key])), note
             }
             printf "\n"
         }

@@ -77,7 +77,7 @@ run_workload() {
 
 # How many methods the JIT compiler of JVM PID has compiled so far; nothing for a process that is no JVM.
 jit_compiled() {
-  "$(dirname "$JAVA")/jstat" -compiler "$1" 2>/dev/null | awk 'NR == 2 { print $1 }'
+  { "$(dirname "$JAVA")/jstat" -compiler "$1" 2>/dev/null || true; } | awk 'NR == 2 { print $1 }'
 }
 
 # User plus system CPU time of process PID and all its threads, in clock ticks (fields 14 and 15 of
