@@ -539,6 +539,12 @@ public final class IscsiConnection extends ChannelInboundHandlerAdapter {
         if (phase != Phase.FULL_FEATURE) {
             return;
         }
+        if (commands != null && commands.anyExecuting()) {
+            // The initiator waits for us (iPXE answers no ping meanwhile): silence only counts once we owe it nothing.
+            lastReceiveNanos = now();
+            pingedSinceLastReceive = false;
+            return;
+        }
         long silentNanos = now() - lastReceiveNanos;
         long interval = server.nopInterval().toNanos();
         // Only total silence counts: an initiator that never answers NOP-In (iPXE) but keeps sending commands is alive.

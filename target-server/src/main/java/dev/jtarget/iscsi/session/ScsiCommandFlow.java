@@ -433,6 +433,16 @@ final class ScsiCommandFlow {
         awaiting.forEach(this::abandon);
     }
 
+    /** Whether a task of this session is executing: we owe the initiator its answer, it owes us no data. */
+    boolean anyExecuting() {
+        for (ScsiTask task : session.tasks.values()) {
+            if (task.state == ScsiTask.State.EXECUTING) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Runs {@code action} once no task of this connection is active (now, if none is). */
     void whenIdle(Runnable action) {
         idleWaiters.add(action);

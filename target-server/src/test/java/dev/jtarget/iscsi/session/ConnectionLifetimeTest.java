@@ -13,6 +13,7 @@ import dev.jtarget.iscsi.initiator.RequestPdu;
 import dev.jtarget.iscsi.initiator.ResponsePdu;
 import dev.jtarget.iscsi.initiator.ScsiResult;
 import dev.jtarget.iscsi.initiator.TestInitiator;
+import dev.jtarget.iscsi.login.TargetLimits;
 import dev.jtarget.iscsi.pdu.Bhs;
 import dev.jtarget.iscsi.pdu.Opcode;
 import dev.jtarget.testing.LogCapture;
@@ -94,6 +95,33 @@ class ConnectionLifetimeTest {
 
         assertEquals(10, initiator.targetPingsIgnored(), "one ping per pause, none answered");
         assertFalse(connection.isClosed(), "ten pauses of " + pause.toSeconds() + " s between commands");
+    }
+
+    /**
+     * A command that takes longer than the keep-alive allows (a stalled backend behind a full cache) must not cost an
+     * initiator that ignores pings its connection: it is silent because it waits for us.
+     */
+    @Test
+    void silenceWhileOurCommandExecutesDoesNotCountAgainstTheInitiator() {
+        HeldCommands[] device = new HeldCommands[1];
+        try (EmbeddedTarget held = new EmbeddedTarget(TargetLimits.DEFAULTS, 256,
+                scsiTarget -> device[0] = new HeldCommands(scsiTarget))) {
+            TestInitiator initiator = held.loggedIn();
+            EmbeddedTransport connection = (EmbeddedTransport) initiator.transport();
+            initiator.setAnswerTargetPings(false);
+            device[0].hold();
+            initiator.send(initiator.command(Cdbs.testUnitReady(), FLAG_FINAL, 0, new byte[0]));
+
+            Duration longerThanTheKeepAlive =
+                    EmbeddedTarget.NOP_INTERVAL.plus(EmbeddedTarget.NOP_TIMEOUT).multipliedBy(3);
+            EmbeddedTarget.advanceTime(connection, longerThanTheKeepAlive);
+            assertFalse(connection.isClosed(), "the initiator waited for our answer all along");
+
+            device[0].releaseAll();
+            assertEquals(Opcode.SCSI_RESPONSE, initiator.receive().opcode());
+            EmbeddedTarget.advanceTime(connection, longerThanTheKeepAlive);
+            assertTrue(connection.isClosed(), "once answered, its silence counts again");
+        }
     }
 
     @Test
