@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jtarget.config.ClonePerInitiatorConfig;
@@ -180,5 +181,52 @@ class ClonePerInitiatorTargetTest {
         target.close();
         assertTrue(clones.backends.get(ALPHA).calls.contains("close"));
         assertEquals(List.of(), clones.ended);
+    }
+
+    @Test
+    void operationsOnACloneAreRefusedWhileItsInitiatorHasASession() throws IOException {
+        ItNexus nexus = nexus(ALPHA, 1);
+        login(nexus);
+        assertTrue(target.hasSessions(ALPHA.toUpperCase()));
+        ClonePerInitiatorTarget.CloneInUseException refused = assertThrows(
+                ClonePerInitiatorTarget.CloneInUseException.class, () -> target.withoutSessions(ALPHA, () -> 1));
+        assertEquals(ALPHA + " is logged in to " + TARGET + " (1 session(s)); its clone is in use",
+                refused.getMessage());
+        target.nexusLoggedOut(nexus);
+        assertFalse(target.hasSessions(ALPHA));
+        assertEquals(7, target.withoutSessions(ALPHA, () -> 7));
+        assertEquals(List.of(ALPHA), clones.opened, "the operation opened nothing");
+    }
+
+    /** A clone whose close is queued is closed (dirty data written back) before the operation sees its file. */
+    @Test
+    void anOperationClosesACloneWhoseCloseIsStillQueued() throws IOException {
+        List<Runnable> due = new ArrayList<>();
+        ClonePerInitiatorTarget queued = new ClonePerInitiatorTarget(TARGET, 0, clones, due::add);
+        ItNexus nexus = nexus(ALPHA, 1);
+        queued.nexusLoggedIn(nexus);
+        queued.nexusLoggedOut(nexus);
+        boolean closedFirst = queued.withoutSessions(ALPHA, () -> clones.backends.get(ALPHA).calls.contains("close"));
+        assertTrue(closedFirst);
+        assertEquals(List.of(ALPHA), clones.ended);
+        due.forEach(Runnable::run);
+        assertEquals(List.of(ALPHA), clones.ended, "the queued close found nothing left to do");
+    }
+
+    /** While an operation works on the file, a login gets no LUN instead of opening it; the next login does. */
+    @Test
+    void aLoginDuringAnOperationSeesNoLunUntilItLogsInAgain() throws IOException {
+        ItNexus during = nexus(ALPHA, 1);
+        target.withoutSessions(ALPHA, () -> {
+            target.nexusLoggedIn(during);
+            assertThrows(ClonePerInitiatorTarget.CloneInUseException.class,
+                    () -> target.withoutSessions(ALPHA, () -> 0));
+            return null;
+        });
+        assertEquals(List.of(), clones.opened);
+        assertSense(new Initiator(target, during).command(0, Cdbs.testUnitReady()), Sense.ILLEGAL_REQUEST, 0x25, 0);
+        target.nexusLoggedOut(during);
+        login(nexus(ALPHA, 2));
+        assertEquals(List.of(ALPHA), clones.opened);
     }
 }
