@@ -258,6 +258,8 @@ final class AdminEndpoint implements AutoCloseable {
                 return; // one request per connection
             }
             answered = true;
+            // The request is in; the answer may take as long as a promotion, with nothing more to read meanwhile.
+            ctx.pipeline().remove(ReadTimeoutHandler.class);
             List<String> words = request.isEmpty() ? List.of() : Arrays.asList(request.split("\\s+"));
             if (words.equals(List.of("status"))) {
                 List<CacheStatistics> before = server.cacheStatistics();
