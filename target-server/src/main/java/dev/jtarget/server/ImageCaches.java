@@ -5,6 +5,7 @@ import dev.jtarget.config.ImageConfig;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,13 @@ final class ImageCaches implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ImageCaches.class);
 
     private final Map<Path, ImageReadCache> caches = new LinkedHashMap<>();
+    /** The read-cache budgets of the images the server knows by name, for caches opened by a clone's header. */
+    private final Map<Path, Long> budgets = new HashMap<>();
+
+    /** Makes {@code image}'s budget the one its cache gets, whoever opens it first. */
+    synchronized void declare(ImageConfig image) {
+        budgets.put(image.path(), image.readCacheBytes());
+    }
 
     /** The image's cache, opened at the first target or clone using the image. */
     ImageReadCache of(ImageConfig image) throws IOException {
@@ -29,15 +37,17 @@ final class ImageCaches implements AutoCloseable {
     }
 
     /**
-     * The cache of the image file at {@code path} (absolute, normalized), opened with a budget of
-     * {@code budgetBytes} if this is its first use.
+     * The cache of the image file at {@code path} (absolute, normalized), opened at its first use with the budget
+     * {@link #declare} gave it, or {@code budgetBytes} for an image nobody declared (a clone made of an image the
+     * configuration and the state no longer name).
      */
     synchronized ImageReadCache of(Path path, long budgetBytes) throws IOException {
         ImageReadCache cache = caches.get(path);
         if (cache == null) {
-            cache = ImageReadCache.open(path, budgetBytes);
+            long budget = budgets.getOrDefault(path, budgetBytes);
+            cache = ImageReadCache.open(path, budget);
             caches.put(path, cache);
-            log.info("image {}: read cache of {} bytes shared by its clones", path, budgetBytes);
+            log.info("image {}: read cache of {} bytes shared by its clones", path, budget);
         }
         return cache;
     }

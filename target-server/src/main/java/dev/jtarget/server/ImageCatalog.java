@@ -33,12 +33,13 @@ final class ImageCatalog {
     }
 
     /**
-     * The images of {@code config} and those the state in {@code stateDirectory} records.
+     * The images of {@code config} and those the state in {@code stateDirectory} records, each declared to
+     * {@code caches} with its read-cache budget.
      *
      * @throws IOException when the state cannot be read or contradicts the configuration (a promoted image named
      *                     like a configured one, or whose file is gone)
      */
-    static ImageCatalog load(ServerConfig config, Path stateDirectory) throws IOException {
+    static ImageCatalog load(ServerConfig config, Path stateDirectory, ImageCaches caches) throws IOException {
         ImageCatalog catalog = new ImageCatalog(ImageState.load(stateDirectory));
         for (TargetConfig target : config.targets()) {
             target.clones().ifPresent(clones -> catalog.images.put(clones.image().name(), clones.image()));
@@ -55,6 +56,7 @@ final class ImageCatalog {
             }
             catalog.images.put(image.name(), image);
         }
+        catalog.images.values().forEach(caches::declare);
         return catalog;
     }
 
@@ -114,13 +116,14 @@ final class ImageCatalog {
     }
 
     /** Records a promoted image, durably, before anyone can retarget to it. */
-    synchronized void addPromoted(ImageConfig image, String target, String initiator, Instant at)
-            throws IOException {
+    synchronized void addPromoted(ImageConfig image, String target, String initiator, Instant at,
+                                  ImageCaches caches) throws IOException {
         if (images.containsKey(image.name())) {
             throw new IOException("an image named '" + image.name() + "' exists already");
         }
         state.addPromoted(new ImageState.PromotedImage(image, target + " " + initiator + " at " + at));
         images.put(image.name(), image);
+        caches.declare(image);
     }
 
     /** Records that new clones of {@code target} use {@code image}; the configured image clears the override. */

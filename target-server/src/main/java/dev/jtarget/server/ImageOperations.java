@@ -71,7 +71,12 @@ final class ImageOperations {
                     .append(catalog.isRetargeted(target.name()) ? " (retargeted in " + catalog.stateFile() + ")" : "")
                     .append(" dir=").append(target.clones().config().dir()).append('\n');
             for (Path file : target.clones().cloneFiles()) {
-                text.append(describeClone(target, file)).append('\n');
+                try {
+                    text.append(describeClone(target, file)).append('\n');
+                } catch (IOException e) {
+                    text.append("  clone file=").append(file.getFileName()).append(" unreadable: ")
+                            .append(e.getMessage()).append('\n');
+                }
             }
         }
         return text.toString();
@@ -97,9 +102,13 @@ final class ImageOperations {
         return line.toString();
     }
 
-    private static String allocatedBytes(Path file) throws IOException {
-        long bytes = Libc.allocatedBytes(file.toString());
-        return bytes < 0 ? "unknown" : Long.toString(bytes);
+    private static String allocatedBytes(Path file) {
+        try {
+            long bytes = Libc.allocatedBytes(file.toString());
+            return bytes < 0 ? "unknown" : Long.toString(bytes);
+        } catch (IOException e) {
+            return "unknown (" + e.getMessage() + ")";
+        }
     }
 
     String reset(String targetName, String initiator) throws IOException {
@@ -152,7 +161,7 @@ final class ImageOperations {
             return new ImageConfig(imageName, destination, summary.virtualSize(),
                     target.clones().image().readCacheBytes());
         });
-        catalog.addPromoted(promoted, target.name(), initiator, clock.instant());
+        catalog.addPromoted(promoted, target.name(), initiator, clock.instant(), imageCaches);
         return "promoted the clone of " + initiator + " on " + target.name() + " to image '" + imageName + "': "
                 + promoted.path() + " (" + promoted.sizeBytes() + " bytes) in "
                 + Duration.ofNanos(System.nanoTime() - started).toMillis() + " ms; 'jtarget image retarget "
@@ -184,7 +193,14 @@ final class ImageOperations {
         int expired = 0;
         for (CloneTarget target : targets) {
             for (Path file : target.clones().cloneFiles()) {
-                Optional<CloneRecord> record = CloneRecord.read(file);
+                Optional<CloneRecord> record;
+                try {
+                    record = CloneRecord.read(file);
+                } catch (IOException e) {
+                    text.append("kept ").append(file).append(": unreadable record: ").append(e.getMessage())
+                            .append('\n');
+                    continue;
+                }
                 if (record.isEmpty()) {
                     text.append("kept ").append(file).append(": no record of its initiator\n");
                     continue;

@@ -104,7 +104,7 @@ public final class TargetServer implements AutoCloseable {
         ImageCaches imageCaches = new ImageCaches();
         ImageCatalog catalog;
         try {
-            catalog = ImageCatalog.load(config, stateDirectory(config));
+            catalog = ImageCatalog.load(config, stateDirectory(config), imageCaches);
             devices = openDevices(config, cache, imageCaches, catalog, decorateBackend, clones);
         } catch (Exception e) {
             cache.close();

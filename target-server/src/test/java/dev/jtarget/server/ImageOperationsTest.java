@@ -75,7 +75,7 @@ class ImageOperationsTest {
         serverConfig = new ServerConfig(dir.resolve("jtarget.xml"), dir, List.of(), new CacheConfig(4 << 20, 1),
                 Optional.empty(), List.of(new TargetConfig(TARGET, "", Optional.empty(), Optional.empty(), List.of(),
                         List.of(), Optional.of(config))));
-        ImageCatalog catalog = ImageCatalog.load(serverConfig, dir.resolve("state"));
+        ImageCatalog catalog = ImageCatalog.load(serverConfig, dir.resolve("state"), imageCaches);
         clones = new InitiatorClones(TARGET, config, catalog.imageFor(TARGET, config), cache, imageCaches,
                 backend -> lastOpened = backend, clock);
         device = new ClonePerInitiatorTarget(TARGET, 0, clones, Runnable::run);
@@ -137,6 +137,8 @@ class ImageOperationsTest {
         assertEquals(v2, Qcow2Overlay.summary(clones.fileOf(BETA)).backingImage(), "a new clone uses gold-v2");
         assertArrayEquals(Arrays.copyOfRange(expected, 100_000, 170_000), read(100_000, 70_000));
         device.nexusLoggedOut(beta);
+        assertTrue(imageCaches.statusLines().stream().anyMatch(line -> line.startsWith("read cache of " + v2
+                + " (" + (1 << 20) + " bytes): ")), "gold-v2's clones share a cache: " + imageCaches.statusLines());
 
         alpha = login(ALPHA);
         assertEquals(dir.resolve("gold.raw"), Qcow2Overlay.summary(clones.fileOf(ALPHA)).backingImage(),
@@ -153,7 +155,7 @@ class ImageOperationsTest {
         assertTrue(list.lines().anyMatch(line -> line.contains(BETA) && line.contains("image=gold-v2 (")
                 && line.contains("logged-in=no")), list);
 
-        ImageCatalog restarted = ImageCatalog.load(serverConfig, dir.resolve("state"));
+        ImageCatalog restarted = ImageCatalog.load(serverConfig, dir.resolve("state"), imageCaches);
         assertEquals("gold-v2", restarted.imageFor(TARGET, config).name(), "the retarget survives a restart");
         assertEquals(CLONE_BYTES, restarted.byName("gold-v2").orElseThrow().sizeBytes());
     }
