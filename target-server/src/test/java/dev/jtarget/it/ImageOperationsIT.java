@@ -41,6 +41,7 @@ class ImageOperationsIT {
     private static final int LENGTH = 64 << 10;
     private static final int PAST_IMAGE = 10 << 20;
     private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(60);
+    private static final String RUN = "image-operations";
 
     @TempDir
     Path workDir;
@@ -121,7 +122,9 @@ class ImageOperationsIT {
         new Random(IMAGE_BYTES).nextBytes(image);
         Files.write(workDir.resolve("gold.raw"), image);
         Path clones = workDir.resolve("clones");
-        server = TestServer.start("image-operations", portal -> "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        // The state next to the config outlives the run; a previous run's promoted image is gone with its @TempDir.
+        Files.deleteIfExists(ItPaths.outputDir(RUN).resolve("state").resolve("images.properties"));
+        server = TestServer.start(RUN, portal -> "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 + "<jtarget xmlns=\"urn:jtarget:config:1\">\n"
                 + "  <portal listen=\"" + portal + "\"/>\n"
                 + "  <image name=\"gold\" path=\"" + workDir.resolve("gold.raw") + "\"/>\n"
