@@ -37,7 +37,7 @@ final class ImageCatalog {
      * {@code caches} with its read-cache budget.
      *
      * @throws IOException when the state cannot be read or contradicts the configuration (a promoted image named
-     *                     like a configured one, or whose file is gone)
+     *                     like a configured one, or whose file is gone while a target is retargeted to it)
      */
     static ImageCatalog load(ServerConfig config, Path stateDirectory, ImageCaches caches) throws IOException {
         ImageCatalog catalog = new ImageCatalog(ImageState.load(stateDirectory));
@@ -51,8 +51,15 @@ final class ImageCatalog {
                         + " of an image in the configuration; rename one of them");
             }
             if (!Files.isRegularFile(image.path())) {
-                throw new IOException(catalog.state.file() + ": promoted image '" + image.name() + "': no such file "
-                        + image.path());
+                // Deleting an image nobody makes new clones of is the operator's right; losing the one a target
+                // makes them of would silently change what new machines boot, so that refuses the start.
+                if (catalog.state.targetImages().containsValue(image.name())) {
+                    throw new IOException(catalog.state.file() + ": promoted image '" + image.name() + "', which a"
+                            + " target is retargeted to: no such file " + image.path());
+                }
+                log.warn("{}: promoted image '{}' is gone ({}); forgotten", catalog.state.file(), image.name(),
+                        image.path());
+                continue;
             }
             catalog.images.put(image.name(), image);
         }

@@ -158,6 +158,17 @@ class ImageOperationsTest {
         ImageCatalog restarted = ImageCatalog.load(serverConfig, dir.resolve("state"), imageCaches);
         assertEquals("gold-v2", restarted.imageFor(TARGET, config).name(), "the retarget survives a restart");
         assertEquals(CLONE_BYTES, restarted.byName("gold-v2").orElseThrow().sizeBytes());
+
+        Files.move(v2, dir.resolve("moved.raw"));
+        IOException lost = assertThrows(IOException.class,
+                () -> ImageCatalog.load(serverConfig, dir.resolve("state"), imageCaches));
+        assertTrue(lost.getMessage().contains("which a target is retargeted to: no such file " + v2),
+                lost.getMessage());
+        Files.move(dir.resolve("moved.raw"), v2);
+        operations.retarget(TARGET, "gold");
+        Files.delete(v2);
+        assertTrue(ImageCatalog.load(serverConfig, dir.resolve("state"), imageCaches).byName("gold-v2").isEmpty(),
+                "an image no target uses may be deleted: it is forgotten");
     }
 
     @Test
