@@ -124,7 +124,7 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
         if (!Files.exists(file)) {
             create(file, initiatorName);
         }
-        recordLogin(file, initiatorName);
+        record(file, initiatorName, true);
         BlockBackend raw = decorateBackend.apply(Qcow2Overlay.open(file, config.blockSize(), backingCache(file)));
         BlockBackend backend;
         try {
@@ -154,14 +154,18 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
                 : imageCaches.of(summary.backingImage(), image.readCacheBytes());
     }
 
-    /** Writes the login into the clone's record; a failure costs the record, never the login. */
-    private void recordLogin(Path file, String initiatorName) {
+    /**
+     * Writes a login or logout into the clone's record (made now if the clone has none); a failure costs the
+     * record, never the login or logout.
+     */
+    private void record(Path file, String initiatorName, boolean login) {
         try {
             Instant now = clock.instant();
-            CloneRecord.read(file).orElse(new CloneRecord(initiatorName, now, now, null)).loggedIn(now).write(file);
+            CloneRecord record = CloneRecord.read(file).orElse(new CloneRecord(initiatorName, now, now, null));
+            (login ? record.loggedIn(now) : record.loggedOut(now)).write(file);
         } catch (IOException | RuntimeException e) {
-            log.warn("{}: cannot record the login of {} next to {}: {}", targetName, initiatorName, file,
-                    e.toString());
+            log.warn("{}: cannot record the {} of {} next to {}: {}", targetName, login ? "login" : "logout",
+                    initiatorName, file, e.toString());
         }
     }
 
@@ -191,8 +195,7 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
             delete(file);
             log.info("{}: reset the clone of {}: deleted {}", targetName, initiatorName, file);
         } else if (Files.exists(file)) {
-            Instant now = clock.instant();
-            CloneRecord.read(file).orElse(new CloneRecord(initiatorName, now, now, null)).loggedOut(now).write(file);
+            record(file, initiatorName, false);
         }
     }
 
