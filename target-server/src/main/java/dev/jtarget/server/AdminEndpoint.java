@@ -125,7 +125,7 @@ final class AdminEndpoint implements AutoCloseable {
                     })
                     .bind(Transport.domainSocketAddress(socket)).sync().channel();
             try {
-                // The report is read-only, but it is the server's business: owner only (connecting needs write access).
+                // It reports and it resets, promotes and deletes clones: owner only (connecting needs write access).
                 Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
             } catch (IOException | RuntimeException e) {
                 listener.close().awaitUninterruptibly();
