@@ -229,4 +229,58 @@ class ClonePerInitiatorTargetTest {
         login(nexus(ALPHA, 2));
         assertEquals(List.of(ALPHA), clones.opened);
     }
+
+    /** Operations racing logins and logouts of their initiator only ever run while its clone is closed. */
+    @Test
+    void operationsRacingLoginsNeverSeeTheCloneOpen() throws InterruptedException {
+        AtomicInteger open = new AtomicInteger();
+        AtomicInteger ran = new AtomicInteger();
+        AtomicInteger seenOpen = new AtomicInteger();
+        ClonePerInitiatorTarget counted = new ClonePerInitiatorTarget(TARGET, 0, new ClonePerInitiatorTarget.Clones() {
+            @Override
+            public LogicalUnit open(String initiatorName) throws IOException {
+                open.incrementAndGet();
+                return clones.open(initiatorName);
+            }
+
+            @Override
+            public void lastSessionEnded(String initiatorName) {
+                open.decrementAndGet(); // called after the clone was closed
+            }
+        }, Runnable::run);
+        List<Thread> threads = new ArrayList<>();
+        for (int session = 0; session < 4; session++) {
+            ItNexus nexus = nexus(ALPHA, session);
+            threads.add(Thread.ofPlatform().start(() -> {
+                for (int round = 0; round < 200; round++) {
+                    counted.nexusLoggedIn(nexus);
+                    counted.nexusLoggedOut(nexus);
+                }
+            }));
+        }
+        Thread operations = Thread.ofPlatform().start(() -> {
+            while (threads.stream().anyMatch(Thread::isAlive)) {
+                try {
+                    counted.withoutSessions(ALPHA, () -> {
+                        if (open.get() != 0) {
+                            seenOpen.incrementAndGet();
+                        }
+                        return ran.incrementAndGet();
+                    });
+                } catch (ClonePerInitiatorTarget.CloneInUseException e) {
+                    Thread.onSpinWait(); // a session is in; try again
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        });
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        operations.join();
+        assertTrue(ran.get() > 0, "no operation found the clone closed");
+        assertEquals(0, seenOpen.get(), "operations that saw the clone open, of " + ran.get());
+        assertEquals(0, open.get(), "every clone opened was closed");
+        assertFalse(counted.hasSessions(ALPHA));
+    }
 }
