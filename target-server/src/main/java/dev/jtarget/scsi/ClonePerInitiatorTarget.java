@@ -43,6 +43,19 @@ public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
         void lastSessionEnded(String initiatorName) throws IOException;
     }
 
+    /** An operation on an initiator's clone file while no session uses it ({@link #withoutSessions}). */
+    @FunctionalInterface
+    public interface CloneOperation<T> {
+        T run() throws IOException;
+    }
+
+    /** The initiator has a session, or another operation works on its clone: the operation was not run. */
+    public static final class CloneInUseException extends IOException {
+        CloneInUseException(String message) {
+            super(message);
+        }
+    }
+
     /** One initiator's clone and the sessions (I_T nexuses) using it; guarded by its own monitor. */
     private static final class Attachment {
         final String initiatorName;
@@ -51,6 +64,8 @@ public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
         volatile ScsiTarget device;
         /** Closed and about to leave the map: a login that finds it must look again. */
         boolean detached;
+        /** An operation works on the clone's file: a login meanwhile gets no LUN rather than opening it. */
+        boolean busy;
 
         Attachment(String initiatorName) {
             this.initiatorName = initiatorName;
@@ -115,7 +130,10 @@ public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
                 if (attachment.detached) {
                     continue; // its close finished while we waited; the next computeIfAbsent makes a fresh one
                 }
-                if (attachment.device == null) {
+                if (attachment.busy) {
+                    log.warn("{}: {} logged in while an operation works on its clone; it sees no LUN until it"
+                            + " logs in again", targetName, nexus.initiatorName());
+                } else if (attachment.device == null) {
                     attachment.device = open(nexus.initiatorName());
                 }
                 attachment.nexuses.add(nexus);
@@ -159,17 +177,80 @@ public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
     /** On the closer: the clone's last session ended; unless a new one has come since, close and forget it. */
     private void closeIfUnused(Attachment attachment) {
         synchronized (attachment) {
-            if (attachment.detached || !attachment.nexuses.isEmpty()) {
+            if (attachment.detached || attachment.busy || !attachment.nexuses.isEmpty()) {
                 return;
             }
-            boolean wasOpen = attachment.device != null;
-            detach(attachment);
-            if (wasOpen) {
-                try {
-                    clones.lastSessionEnded(attachment.initiatorName);
-                } catch (IOException | RuntimeException e) {
-                    log.error("{}: after the last session of {} ended: {}", targetName, attachment.initiatorName,
-                            e.toString());
+            closeUnused(attachment);
+        }
+    }
+
+    /** Closes a clone whose last session ended and applies on-logout; under its monitor. */
+    private void closeUnused(Attachment attachment) {
+        boolean wasOpen = attachment.device != null;
+        detach(attachment);
+        if (wasOpen) {
+            try {
+                clones.lastSessionEnded(attachment.initiatorName);
+            } catch (IOException | RuntimeException e) {
+                log.error("{}: after the last session of {} ended: {}", targetName, attachment.initiatorName,
+                        e.toString());
+            }
+        }
+    }
+
+    /** Whether {@code initiatorName} has a session with this target now. */
+    public boolean hasSessions(String initiatorName) {
+        Attachment attachment = attachments.get(initiatorName.toLowerCase(Locale.ROOT));
+        if (attachment == null) {
+            return false;
+        }
+        synchronized (attachment) {
+            return !attachment.detached && !attachment.nexuses.isEmpty();
+        }
+    }
+
+    /**
+     * Runs {@code operation} on the clone of {@code initiatorName} (reset, promote, expire) under the same
+     * per-initiator serialization as logins and closes, so it never races a login that would open the file. Refused
+     * while the initiator has a session. A clone whose last session ended but whose close is still queued is closed
+     * first (its dirty cache written back, on-logout applied), so the operation sees the file complete. A login
+     * while the operation runs outside the monitor finds the clone busy and gets no LUN; the operation therefore
+     * never holds the monitor, and with it a network thread, for the minutes a promotion can take.
+     *
+     * @throws CloneInUseException when a session or another operation uses the clone
+     */
+    public <T> T withoutSessions(String initiatorName, CloneOperation<T> operation) throws IOException {
+        String key = initiatorName.toLowerCase(Locale.ROOT);
+        Attachment attachment;
+        while (true) {
+            attachment = attachments.computeIfAbsent(key, k -> new Attachment(initiatorName));
+            synchronized (attachment) {
+                if (attachment.detached) {
+                    continue;
+                }
+                if (!attachment.nexuses.isEmpty()) {
+                    throw new CloneInUseException(initiatorName + " is logged in to " + targetName + " ("
+                            + attachment.nexuses.size() + " session(s)); its clone is in use");
+                }
+                if (attachment.busy) {
+                    throw new CloneInUseException("another operation works on the clone of " + initiatorName);
+                }
+                if (attachment.device != null) {
+                    closeUnused(attachment); // its close was queued on the closer; do it now
+                    continue;
+                }
+                attachment.busy = true;
+                break;
+            }
+        }
+        try {
+            return operation.run();
+        } finally {
+            synchronized (attachment) {
+                attachment.busy = false;
+                if (attachment.nexuses.isEmpty()) {
+                    attachment.detached = true;
+                    attachments.remove(key, attachment);
                 }
             }
         }

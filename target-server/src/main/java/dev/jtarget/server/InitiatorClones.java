@@ -3,8 +3,10 @@ package dev.jtarget.server;
 import dev.jtarget.backend.BlockBackend;
 import dev.jtarget.backend.image.ImageReadCache;
 import dev.jtarget.backend.qcow2.Qcow2Overlay;
+import dev.jtarget.backend.qcow2.Qcow2Summary;
 import dev.jtarget.cache.WriteBackCache;
 import dev.jtarget.config.ClonePerInitiatorConfig;
+import dev.jtarget.config.ImageConfig;
 import dev.jtarget.scsi.ClonePerInitiatorTarget;
 import dev.jtarget.scsi.LogicalUnit;
 import java.io.IOException;
@@ -12,14 +14,17 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,6 +32,11 @@ import org.slf4j.LoggerFactory;
  * The clones of one clone-per-initiator target: a qcow2 overlay of the golden image per initiator name in the
  * target's directory, created at the initiator's first login, served through the write-back cache like every LUN,
  * and deleted after its last session when the target says {@code on-logout="reset"}.
+ *
+ * <p>New clones are made of the target's current image ({@link #image()}: the configured one unless
+ * {@code jtarget image retarget} chose another); an existing clone is opened with the image its qcow2 header names,
+ * read through that image's shared read cache, so retargeting never changes a disk under a machine. Next to each
+ * overlay a {@link CloneRecord} keeps the initiator's real name and when it logged in and out.
  */
 final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
     private static final Logger log = LoggerFactory.getLogger(InitiatorClones.class);
@@ -36,20 +46,55 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
     private final String targetName;
     private final ClonePerInitiatorConfig config;
     private final WriteBackCache cache;
-    /** The image's read cache, shared with every other clone of the image. */
-    private final ImageReadCache imageCache;
+    /** The read caches of images, shared with every other clone of the same image. */
+    private final ImageCaches imageCaches;
     private final UnaryOperator<BlockBackend> decorateBackend;
+    private final Clock clock;
+    /** What new clones are made of. */
+    private volatile ImageConfig image;
     /** Set when the server stops: the sessions end then, but the machines did not log out, so nothing is reset. */
     private volatile boolean stopping;
 
-    InitiatorClones(String targetName, ClonePerInitiatorConfig config, WriteBackCache cache,
-                    ImageReadCache imageCache, UnaryOperator<BlockBackend> decorateBackend) throws IOException {
+    /**
+     * @param image what new clones are made of: {@code config.image()} or the image a retarget recorded
+     */
+    InitiatorClones(String targetName, ClonePerInitiatorConfig config, ImageConfig image, WriteBackCache cache,
+                    ImageCaches imageCaches, UnaryOperator<BlockBackend> decorateBackend, Clock clock)
+            throws IOException {
         this.targetName = targetName;
         this.config = config;
+        this.image = image;
         this.cache = cache;
-        this.imageCache = imageCache;
+        this.imageCaches = imageCaches;
         this.decorateBackend = decorateBackend;
+        this.clock = clock;
         Files.createDirectories(config.dir());
+        imageCaches.of(image);
+    }
+
+    String targetName() {
+        return targetName;
+    }
+
+    ClonePerInitiatorConfig config() {
+        return config;
+    }
+
+    /** The image new clones are made of. */
+    ImageConfig image() {
+        return image;
+    }
+
+    /** New clones are made of {@code newImage} from now on; existing clones keep theirs. */
+    void retarget(ImageConfig newImage) {
+        image = newImage;
+    }
+
+    /** The overlay files in the target's directory (not those being created). */
+    List<Path> cloneFiles() throws IOException {
+        try (Stream<Path> files = Files.list(config.dir())) {
+            return files.filter(file -> file.getFileName().toString().endsWith(".qcow2")).sorted().toList();
+        }
     }
 
     /**
@@ -79,7 +124,8 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
         if (!Files.exists(file)) {
             create(file, initiatorName);
         }
-        BlockBackend raw = decorateBackend.apply(Qcow2Overlay.open(file, config.blockSize(), imageCache));
+        record(file, initiatorName, true);
+        BlockBackend raw = decorateBackend.apply(Qcow2Overlay.open(file, config.blockSize(), backingCache(file)));
         BlockBackend backend;
         try {
             backend = cache.attach(raw, targetName + "/" + initiatorName + "/lun" + config.lunId());
@@ -99,32 +145,64 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
     }
 
     /**
+     * The shared read cache of the image {@code overlay}'s header names, which after a retarget may differ from
+     * the target's current image; null for an overlay without a backing file.
+     */
+    ImageReadCache backingCache(Path overlay) throws IOException {
+        Qcow2Summary summary = Qcow2Overlay.summary(overlay);
+        return summary.backingImage() == null ? null
+                : imageCaches.of(summary.backingImage(), image.readCacheBytes());
+    }
+
+    /**
+     * Writes a login or logout into the clone's record (made now if the clone has none); a failure costs the
+     * record, never the login or logout.
+     */
+    private void record(Path file, String initiatorName, boolean login) {
+        try {
+            Instant now = clock.instant();
+            CloneRecord record = CloneRecord.read(file).orElse(new CloneRecord(initiatorName, now, now, null));
+            (login ? record.loggedIn(now) : record.loggedOut(now)).write(file);
+        } catch (IOException | RuntimeException e) {
+            log.warn("{}: cannot record the {} of {} next to {}: {}", targetName, login ? "login" : "logout",
+                    initiatorName, file, e.toString());
+        }
+    }
+
+    /**
      * Creates the overlay under a temporary name, makes it durable and renames it into place, so a crash during
      * creation never leaves a half-written clone that later logins would fail to open.
      */
     private void create(Path file, String initiatorName) throws IOException {
         long started = System.nanoTime();
+        ImageConfig from = image;
         Path partial = file.resolveSibling(file.getFileName() + ".partial");
         Files.deleteIfExists(partial);
-        Qcow2Overlay.create(partial, config.image().path(), config.sizeBytes());
+        Qcow2Overlay.create(partial, from.path(), config.sizeBytes());
         try (FileChannel channel = FileChannel.open(partial, StandardOpenOption.WRITE)) {
             channel.force(true);
         }
-        Files.move(partial, file, StandardCopyOption.ATOMIC_MOVE);
-        try (FileChannel directory = FileChannel.open(config.dir(), StandardOpenOption.READ)) {
-            directory.force(true); // the rename itself survives a crash
-        }
+        DurableFiles.moveIntoPlace(partial, file);
+        Files.deleteIfExists(CloneRecord.fileOf(file)); // a record left by a clone deleted by hand is not this one's
         log.info("{}: created the clone of {} from image '{}' in {} ms: {}", targetName, initiatorName,
-                config.image().name(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), file);
+                from.name(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), file);
     }
 
     @Override
     public void lastSessionEnded(String initiatorName) throws IOException {
+        Path file = fileOf(initiatorName);
         if (config.onLogout() == ClonePerInitiatorConfig.OnLogout.RESET && !stopping) {
-            Path file = fileOf(initiatorName);
-            Files.deleteIfExists(file);
+            delete(file);
             log.info("{}: reset the clone of {}: deleted {}", targetName, initiatorName, file);
+        } else if (Files.exists(file)) {
+            record(file, initiatorName, false);
         }
+    }
+
+    /** Deletes a clone and its record: the next login of its initiator makes a fresh clone of the image. */
+    static void delete(Path overlay) throws IOException {
+        Files.deleteIfExists(CloneRecord.fileOf(overlay));
+        DurableFiles.delete(overlay);
     }
 
     /** From now on sessions end because the server stops; their clones are kept whatever on-logout says. */

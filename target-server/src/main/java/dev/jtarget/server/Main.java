@@ -22,8 +22,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@code jtarget} command line: {@code serve}, {@code check-config}, {@code status}, {@code peer} and
- * {@code --help}.
+ * The {@code jtarget} command line: {@code serve}, {@code check-config}, {@code status}, {@code image},
+ * {@code peer} and {@code --help}.
  */
 public final class Main {
 
@@ -40,7 +40,9 @@ public final class Main {
               check-config --config FILE   validate a configuration file without starting anything
               status [--config FILE]       print the write-back cache statistics of the server running
                                            on FILE (default conf/jtarget.xml): arena use, dirty bytes,
-                                           flush rate, absorbed overwrites, throttled writers, errors
+                                           flush rate, absorbed overwrites, throttled writers, errors;
+                                           the image read caches: bytes read, hits, misses
+            @IMAGE@
               peer --export NAME=PATH[,size=SIZE][,ro] ... [--listen ADDRESS:PORT]
                                            run only the NBD peer server in the foreground until SIGTERM:
                                            serve each file or block device PATH as export NAME (a file
@@ -50,13 +52,18 @@ public final class Main {
               test                         (./jtarget only) install the test tools, run every test
               --help                       show this help
 
+            The image commands ask the server running on FILE (default conf/jtarget.xml) to do the
+            operation: it alone knows who is logged in. With no server running they do nothing.
             The configuration format is documented in conf/jtarget.xsd; conf/examples/ has samples.
-            Exit status: 0 success, 1 invalid configuration or server failure, 2 usage error.
-            """;
+            Exit status: 0 success, 1 invalid configuration, failed operation or server failure,
+            2 usage error.
+            """.replace("@IMAGE@\n", ImageRequest.USAGE);
 
     private static final Logger log = LoggerFactory.getLogger(Main.class);
     /** The server answers after {@link AdminEndpoint#RATE_WINDOW}; a busy server gets some seconds more. */
     private static final Duration STATUS_TIMEOUT = Duration.ofSeconds(10);
+    /** A promotion copies a whole disk; an hour covers some terabytes at disk speed. */
+    private static final Duration IMAGE_TIMEOUT = Duration.ofHours(1);
 
     private Main() {
     }
@@ -82,7 +89,9 @@ public final class Main {
             }
             case CHECK_CONFIG -> checkConfig(commandLine.config(), out, err);
             case SERVE -> serve(commandLine.config(), err);
-            case STATUS -> status(commandLine.config(), out, err);
+            case STATUS -> request(commandLine.config(), "status", STATUS_TIMEOUT, out, err);
+            case IMAGE -> request(commandLine.config(), commandLine.image().orElseThrow().line(), IMAGE_TIMEOUT,
+                    out, err);
             case PEER -> peer(commandLine.peer().orElseThrow());
         };
     }
@@ -100,17 +109,26 @@ public final class Main {
         }
     }
 
-    /** Asks the server started on {@code file} for its status over the admin socket in its state directory. */
-    private static int status(Path file, PrintStream out, PrintStream err) {
+    /**
+     * Sends {@code request} to the server started on {@code file} over the admin socket in its state directory and
+     * prints its answer: the text on standard output when it succeeded, on standard error when it failed.
+     */
+    private static int request(Path file, String request, Duration timeout, PrintStream out, PrintStream err) {
         Path socket = AdminEndpoint.socketPath(TargetServer.stateDirectory(file, Path.of("").toAbsolutePath()));
+        AdminEndpoint.Answer answer;
         try {
-            out.print(AdminEndpoint.query(socket, STATUS_TIMEOUT));
-            return EXIT_OK;
+            answer = AdminEndpoint.request(socket, request, timeout);
         } catch (IOException e) {
-            err.println("jtarget: no status from " + socket + " (is 'jtarget serve --config " + file
-                    + "' running?): " + e.getMessage());
+            err.println("jtarget: no " + (request.equals("status") ? "status" : "answer") + " from " + socket
+                    + " (is 'jtarget serve --config " + file + "' running?): " + e.getMessage());
             return EXIT_FAILURE;
         }
+        if (answer.succeeded()) {
+            out.print(answer.text());
+            return EXIT_OK;
+        }
+        err.print("jtarget: " + answer.text());
+        return EXIT_FAILURE;
     }
 
     private static int serve(Path file, PrintStream err) {

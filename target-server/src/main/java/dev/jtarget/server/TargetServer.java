@@ -3,6 +3,7 @@ package dev.jtarget.server;
 import dev.jtarget.cache.CacheStatistics;
 import dev.jtarget.cache.WriteBackCache;
 import dev.jtarget.config.ClonePerInitiatorConfig;
+import dev.jtarget.config.ImageConfig;
 import dev.jtarget.config.LunConfig;
 import dev.jtarget.config.PortalConfig;
 import dev.jtarget.config.ServerConfig;
@@ -30,8 +31,10 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,6 +57,7 @@ public final class TargetServer implements AutoCloseable {
     private final Map<String, ScsiTargetDevice> devices;
     private final List<InitiatorClones> clones;
     private final ImageCaches imageCaches;
+    private final ImageOperations imageOperations;
     private final WriteBackCache cache;
     private final EventLoopGroup bossGroup;
     private final EventLoopGroup ioGroup;
@@ -64,11 +68,13 @@ public final class TargetServer implements AutoCloseable {
     private volatile AdminEndpoint admin;
     private volatile boolean closing;
 
-    private TargetServer(Map<String, ScsiTargetDevice> devices, List<InitiatorClones> clones, ImageCaches imageCaches,
-                         WriteBackCache cache, EventLoopGroup bossGroup, EventLoopGroup ioGroup) {
+    private TargetServer(Map<String, ScsiTargetDevice> devices, List<ImageOperations.CloneTarget> cloneTargets,
+                         ImageCaches imageCaches, ImageOperations imageOperations, WriteBackCache cache,
+                         EventLoopGroup bossGroup, EventLoopGroup ioGroup) {
         this.devices = devices;
-        this.clones = clones;
+        this.clones = cloneTargets.stream().map(ImageOperations.CloneTarget::clones).toList();
         this.imageCaches = imageCaches;
+        this.imageOperations = imageOperations;
         this.cache = cache;
         this.bossGroup = bossGroup;
         this.ioGroup = ioGroup;
@@ -94,10 +100,12 @@ public final class TargetServer implements AutoCloseable {
             throws Exception {
         WriteBackCache cache = new WriteBackCache(config.cache().arenaBytes(), config.cache().flushers());
         Map<String, ScsiTargetDevice> devices;
-        List<InitiatorClones> clones = new ArrayList<>();
+        List<ImageOperations.CloneTarget> clones = new ArrayList<>();
         ImageCaches imageCaches = new ImageCaches();
+        ImageCatalog catalog;
         try {
-            devices = openDevices(config, cache, imageCaches, decorateBackend, clones);
+            catalog = ImageCatalog.load(config, stateDirectory(config), imageCaches);
+            devices = openDevices(config, cache, imageCaches, catalog, decorateBackend, clones);
         } catch (Exception e) {
             cache.close();
             imageCaches.close();
@@ -111,11 +119,12 @@ public final class TargetServer implements AutoCloseable {
         EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, Transport.ioHandlerFactory());
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(Math.max(2, Runtime.getRuntime().availableProcessors()),
                 Transport.ioHandlerFactory());
-        TargetServer server = new TargetServer(devices, List.copyOf(clones), imageCaches, cache, boss, io);
+        ImageOperations imageOperations = new ImageOperations(clones, catalog, imageCaches, Clock.systemUTC());
+        TargetServer server = new TargetServer(devices, clones, imageCaches, imageOperations, cache, boss, io);
         try {
             server.listen(config.portals(), context);
             server.admin = AdminEndpoint.open(AdminEndpoint.socketPath(stateDirectory(config)), boss, io,
-                    server::statusHeader, server::cacheStatistics);
+                    server.adminView());
         } catch (Exception e) {
             server.close();
             throw e;
@@ -129,9 +138,9 @@ public final class TargetServer implements AutoCloseable {
      * marks every write FUA, which the cache writes through, and MODE SELECT can switch WCE on later.
      */
     private static Map<String, ScsiTargetDevice> openDevices(ServerConfig config, WriteBackCache cache,
-                                                             ImageCaches imageCaches,
+                                                             ImageCaches imageCaches, ImageCatalog catalog,
                                                              UnaryOperator<BlockBackend> decorateBackend,
-                                                             List<InitiatorClones> clones)
+                                                             List<ImageOperations.CloneTarget> clones)
             throws Exception {
         Map<String, ScsiTargetDevice> devices = new LinkedHashMap<>();
         List<BlockBackend> opened = new ArrayList<>();
@@ -140,13 +149,14 @@ public final class TargetServer implements AutoCloseable {
                 if (target.clones().isPresent()) {
                     // A clone is opened when its initiator logs in, not now: which initiators come is not known yet.
                     ClonePerInitiatorConfig clone = target.clones().get();
-                    InitiatorClones source = new InitiatorClones(target.name(), clone, cache,
-                            imageCaches.of(clone.image()), decorateBackend);
-                    clones.add(source);
-                    devices.put(target.name().toLowerCase(Locale.ROOT),
-                            new ClonePerInitiatorTarget(target.name(), clone.lunId(), source));
+                    ImageConfig image = catalog.imageFor(target.name(), clone);
+                    InitiatorClones source = new InitiatorClones(target.name(), clone, image, cache, imageCaches,
+                            decorateBackend, Clock.systemUTC());
+                    ClonePerInitiatorTarget device = new ClonePerInitiatorTarget(target.name(), clone.lunId(), source);
+                    clones.add(new ImageOperations.CloneTarget(source, device));
+                    devices.put(target.name().toLowerCase(Locale.ROOT), device);
                     log.info("{} LUN {}: a clone of image '{}' ({}) per initiator in {} ({} bytes, on-logout {})",
-                            target.name(), clone.lunId(), clone.image().name(), clone.image().path(), clone.dir(),
+                            target.name(), clone.lunId(), image.name(), image.path(), clone.dir(),
                             clone.sizeBytes(), clone.onLogout().name().toLowerCase(Locale.ROOT));
                     continue;
                 }
@@ -232,6 +242,31 @@ public final class TargetServer implements AutoCloseable {
         all.add(cache.statistics());
         all.addAll(cache.lunStatistics());
         return all;
+    }
+
+    /** What the admin endpoint reports and operates on. */
+    private AdminEndpoint.Server adminView() {
+        return new AdminEndpoint.Server() {
+            @Override
+            public String statusHeader() {
+                return TargetServer.this.statusHeader();
+            }
+
+            @Override
+            public List<CacheStatistics> cacheStatistics() {
+                return TargetServer.this.cacheStatistics();
+            }
+
+            @Override
+            public List<String> imageCacheLines() {
+                return imageCaches.statusLines();
+            }
+
+            @Override
+            public String image(ImageRequest request) throws IOException {
+                return imageOperations.run(request);
+            }
+        };
     }
 
     private String statusHeader() {

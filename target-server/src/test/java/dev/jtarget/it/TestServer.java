@@ -87,9 +87,17 @@ final class TestServer implements TargetUnderTest {
 
     /** Runs {@code jtarget status} against this server, as a user would from another shell. */
     Tools.Result status() {
-        return Tools.command(java(), "-cp", System.getProperty("java.class.path"), "--enable-native-access=ALL-UNNAMED",
-                "-Dlogback.configurationFile=logback.xml", "dev.jtarget.server.Main", "status", "--config",
-                config.toString()).timeout(STARTUP_TIMEOUT).run();
+        return jtarget("status");
+    }
+
+    /** Runs {@code jtarget ARGUMENTS... --config FILE} against this server, as a user would from another shell. */
+    Tools.Result jtarget(String... arguments) {
+        List<String> command = new ArrayList<>(List.of(java(), "-cp", System.getProperty("java.class.path"),
+                "--enable-native-access=ALL-UNNAMED", "-Dlogback.configurationFile=logback.xml",
+                "dev.jtarget.server.Main"));
+        command.addAll(List.of(arguments));
+        command.addAll(List.of("--config", config.toString()));
+        return Tools.command(command.toArray(String[]::new)).timeout(STARTUP_TIMEOUT).run();
     }
 
     /** The server's process id, for reading its memory use from {@code /proc}. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jtarget.config.ClonePerInitiatorConfig;
@@ -180,5 +181,106 @@ class ClonePerInitiatorTargetTest {
         target.close();
         assertTrue(clones.backends.get(ALPHA).calls.contains("close"));
         assertEquals(List.of(), clones.ended);
+    }
+
+    @Test
+    void operationsOnACloneAreRefusedWhileItsInitiatorHasASession() throws IOException {
+        ItNexus nexus = nexus(ALPHA, 1);
+        login(nexus);
+        assertTrue(target.hasSessions(ALPHA.toUpperCase()));
+        ClonePerInitiatorTarget.CloneInUseException refused = assertThrows(
+                ClonePerInitiatorTarget.CloneInUseException.class, () -> target.withoutSessions(ALPHA, () -> 1));
+        assertEquals(ALPHA + " is logged in to " + TARGET + " (1 session(s)); its clone is in use",
+                refused.getMessage());
+        target.nexusLoggedOut(nexus);
+        assertFalse(target.hasSessions(ALPHA));
+        assertEquals(7, target.withoutSessions(ALPHA, () -> 7));
+        assertEquals(List.of(ALPHA), clones.opened, "the operation opened nothing");
+    }
+
+    /** A clone whose close is queued is closed (dirty data written back) before the operation sees its file. */
+    @Test
+    void anOperationClosesACloneWhoseCloseIsStillQueued() throws IOException {
+        List<Runnable> due = new ArrayList<>();
+        ClonePerInitiatorTarget queued = new ClonePerInitiatorTarget(TARGET, 0, clones, due::add);
+        ItNexus nexus = nexus(ALPHA, 1);
+        queued.nexusLoggedIn(nexus);
+        queued.nexusLoggedOut(nexus);
+        boolean closedFirst = queued.withoutSessions(ALPHA, () -> clones.backends.get(ALPHA).calls.contains("close"));
+        assertTrue(closedFirst);
+        assertEquals(List.of(ALPHA), clones.ended);
+        due.forEach(Runnable::run);
+        assertEquals(List.of(ALPHA), clones.ended, "the queued close found nothing left to do");
+    }
+
+    /** While an operation works on the file, a login gets no LUN instead of opening it; the next login does. */
+    @Test
+    void aLoginDuringAnOperationSeesNoLunUntilItLogsInAgain() throws IOException {
+        ItNexus during = nexus(ALPHA, 1);
+        target.withoutSessions(ALPHA, () -> {
+            target.nexusLoggedIn(during);
+            assertThrows(ClonePerInitiatorTarget.CloneInUseException.class,
+                    () -> target.withoutSessions(ALPHA, () -> 0));
+            return null;
+        });
+        assertEquals(List.of(), clones.opened);
+        assertSense(new Initiator(target, during).command(0, Cdbs.testUnitReady()), Sense.ILLEGAL_REQUEST, 0x25, 0);
+        target.nexusLoggedOut(during);
+        login(nexus(ALPHA, 2));
+        assertEquals(List.of(ALPHA), clones.opened);
+    }
+
+    /** Operations racing logins and logouts of their initiator only ever run while its clone is closed. */
+    @Test
+    void operationsRacingLoginsNeverSeeTheCloneOpen() throws InterruptedException {
+        AtomicInteger open = new AtomicInteger();
+        AtomicInteger ran = new AtomicInteger();
+        AtomicInteger seenOpen = new AtomicInteger();
+        ClonePerInitiatorTarget counted = new ClonePerInitiatorTarget(TARGET, 0, new ClonePerInitiatorTarget.Clones() {
+            @Override
+            public LogicalUnit open(String initiatorName) throws IOException {
+                open.incrementAndGet();
+                return clones.open(initiatorName);
+            }
+
+            @Override
+            public void lastSessionEnded(String initiatorName) {
+                open.decrementAndGet(); // called after the clone was closed
+            }
+        }, Runnable::run);
+        List<Thread> threads = new ArrayList<>();
+        for (int session = 0; session < 4; session++) {
+            ItNexus nexus = nexus(ALPHA, session);
+            threads.add(Thread.ofPlatform().start(() -> {
+                for (int round = 0; round < 200; round++) {
+                    counted.nexusLoggedIn(nexus);
+                    counted.nexusLoggedOut(nexus);
+                }
+            }));
+        }
+        Thread operations = Thread.ofPlatform().start(() -> {
+            while (threads.stream().anyMatch(Thread::isAlive)) {
+                try {
+                    counted.withoutSessions(ALPHA, () -> {
+                        if (open.get() != 0) {
+                            seenOpen.incrementAndGet();
+                        }
+                        return ran.incrementAndGet();
+                    });
+                } catch (ClonePerInitiatorTarget.CloneInUseException e) {
+                    Thread.onSpinWait(); // a session is in; try again
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            }
+        });
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        operations.join();
+        assertTrue(ran.get() > 0, "no operation found the clone closed");
+        assertEquals(0, seenOpen.get(), "operations that saw the clone open, of " + ran.get());
+        assertEquals(0, open.get(), "every clone opened was closed");
+        assertFalse(counted.hasSessions(ALPHA));
     }
 }

@@ -27,6 +27,41 @@ class CommandLineTest {
     }
 
     @Test
+    void imageOperationsBecomeTheRequestLinesTheServerParsesAgain() throws UsageException {
+        CommandLine promote = CommandLine.parse("image", "promote", "iqn.t:farm", "--config", "a.xml", "iqn.i:alpha",
+                "gold-v2");
+        assertEquals(Command.IMAGE, promote.command());
+        assertEquals(Path.of("a.xml"), promote.config());
+        assertEquals("image promote iqn.t:farm iqn.i:alpha gold-v2", promote.image().orElseThrow().line());
+        assertEquals(Path.of("conf/jtarget.xml"), CommandLine.parse("image", "list").config());
+        for (String line : List.of("image list", "image reset iqn.t:farm iqn.i:alpha",
+                "image retarget iqn.t:farm gold-v2", "image expire --days 30 --dry-run", "image expire --days 0")) {
+            List<String> words = List.of(line.split(" "));
+            ImageRequest request = CommandLine.parse(words.toArray(String[]::new)).image().orElseThrow();
+            assertEquals(line, request.line());
+            assertEquals(request, ImageRequest.parse(words.subList(1, words.size())));
+        }
+        assertEquals(new ImageRequest.Expire(7, false),
+                CommandLine.parse("image", "expire", "--days=7").image().orElseThrow());
+    }
+
+    @Test
+    void malformedImageOperationsAreRefusedBeforeAnythingIsSent() {
+        assertEquals("image needs an operation: list, reset, promote, retarget, expire",
+                assertThrows(UsageException.class, () -> CommandLine.parse("image")).getMessage());
+        assertEquals("unknown image operation 'commit'",
+                assertThrows(UsageException.class, () -> CommandLine.parse("image", "commit")).getMessage());
+        assertEquals("usage: image reset TARGET INITIATOR",
+                assertThrows(UsageException.class, () -> CommandLine.parse("image", "reset", "t")).getMessage());
+        assertEquals("image expire needs --days N",
+                assertThrows(UsageException.class, () -> CommandLine.parse("image", "expire")).getMessage());
+        assertEquals("--days needs a whole number of days, not 'x'", assertThrows(UsageException.class,
+                () -> CommandLine.parse("image", "expire", "--days", "x")).getMessage());
+        assertThrows(UsageException.class, () -> CommandLine.parse("image", "promote", "t", "i", "../escape"));
+        assertThrows(UsageException.class, () -> CommandLine.parse("image", "promote", "t", "i", ".hidden"));
+    }
+
+    @Test
     void configAcceptsSeparateAndJoinedValues() throws UsageException {
         assertEquals(new CommandLine(Command.SERVE, Path.of("a.xml")), CommandLine.parse("serve", "--config", "a.xml"));
         assertEquals(new CommandLine(Command.CHECK_CONFIG, Path.of("b.xml")),

@@ -3,6 +3,7 @@ package dev.jtarget.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.jtarget.backend.BlockBackend;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -37,14 +39,13 @@ class InitiatorClonesTest {
     Path dir;
     private final WriteBackCache cache = new WriteBackCache(4 << 20, 1);
 
+    private final ImageCaches imageCaches = new ImageCaches();
     private ImageReadCache imageCache;
 
     @AfterEach
-    void closeCaches() throws IOException {
+    void closeCaches() {
         cache.close();
-        if (imageCache != null) {
-            imageCache.close();
-        }
+        imageCaches.close();
     }
 
     @Test
@@ -72,8 +73,9 @@ class InitiatorClonesTest {
         ImageConfig imageConfig = new ImageConfig("gold", image, IMAGE_BYTES, 1 << 20);
         ClonePerInitiatorConfig config = new ClonePerInitiatorConfig(imageConfig, dir.resolve("clones"), 2 << 20,
                 onLogout, 0, true, 512);
-        imageCache = ImageReadCache.open(image, imageConfig.readCacheBytes());
-        source = new InitiatorClones(TARGET, config, cache, imageCache, decorateBackend);
+        source = new InitiatorClones(TARGET, config, imageConfig, cache, imageCaches, decorateBackend,
+                Clock.systemUTC());
+        imageCache = imageCaches.of(imageConfig);
         ClonePerInitiatorTarget target = new ClonePerInitiatorTarget(TARGET, 0, source, Runnable::run);
         target.nexusLoggedIn(nexus);
         return target;
@@ -81,7 +83,7 @@ class InitiatorClonesTest {
 
     private List<Path> clones() throws IOException {
         try (Stream<Path> files = Files.list(dir.resolve("clones"))) {
-            return files.toList();
+            return files.sorted().toList();
         }
     }
 
@@ -89,12 +91,18 @@ class InitiatorClonesTest {
     void keptCloneIsCreatedOnceAndReopened() throws IOException {
         ClonePerInitiatorTarget target = loggedIn(ClonePerInitiatorConfig.OnLogout.KEEP);
         Path file = source.fileOf(ALPHA);
-        assertEquals(List.of(file), clones(), "created at the first login, no partial file left");
+        assertEquals(List.of(CloneRecord.fileOf(file), file), clones(),
+                "created at the first login with its record, no partial file left");
+        CloneRecord record = CloneRecord.read(file).orElseThrow();
+        assertEquals(ALPHA, record.initiatorName());
+        assertNull(record.lastLogout());
         Object inode = Files.readAttributes(file, BasicFileAttributes.class).fileKey();
         target.nexusLoggedOut(nexus);
+        assertTrue(CloneRecord.read(file).orElseThrow().lastLogout() != null, "the logout is recorded");
         target.nexusLoggedIn(nexus);
         target.nexusLoggedOut(nexus);
-        assertEquals(List.of(file), clones());
+        assertEquals(List.of(CloneRecord.fileOf(file), file), clones());
+        assertEquals(record.created(), CloneRecord.read(file).orElseThrow().created());
         assertEquals(inode, Files.readAttributes(file, BasicFileAttributes.class).fileKey(),
                 "the file was reopened, not created again");
     }
@@ -108,7 +116,7 @@ class InitiatorClonesTest {
         target.nexusLoggedIn(nexus);
         source.stopping();
         target.nexusLoggedOut(nexus);
-        assertEquals(List.of(source.fileOf(ALPHA)), clones());
+        assertEquals(List.of(CloneRecord.fileOf(source.fileOf(ALPHA)), source.fileOf(ALPHA)), clones());
     }
 
     @Test

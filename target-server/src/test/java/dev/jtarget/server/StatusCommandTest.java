@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -65,6 +66,29 @@ class StatusCommandTest {
         assertFalse(Files.exists(socket), "closing the server removes its socket");
         assertEquals(Main.EXIT_FAILURE, run("status", "--config", dir.resolve("jtarget.xml").toString()));
         assertTrue(err.toString(StandardCharsets.UTF_8).contains("no status from " + socket), err::toString);
+        assertEquals(Main.EXIT_FAILURE, run("image", "list", "--config", dir.resolve("jtarget.xml").toString()));
+        assertTrue(err.toString(StandardCharsets.UTF_8).contains("no answer from " + socket + " (is 'jtarget serve"),
+                err::toString);
+    }
+
+    @Test
+    void imageRequestsGetAnAnswerAndMistakesAFailure() throws Exception {
+        try (LoopbackServer server = LoopbackServer.start(dir, "16MiB", ServerLimits.DEFAULTS)) {
+            Path socket = dir.resolve("state").resolve(AdminEndpoint.SOCKET_NAME);
+            Duration timeout = Duration.ofSeconds(10);
+            assertEquals(new AdminEndpoint.Answer(true, ""), AdminEndpoint.request(socket, "image list", timeout),
+                    "no images, no clone-per-initiator targets");
+            AdminEndpoint.Answer unknown = AdminEndpoint.request(socket, "image reset iqn.x:none iqn.y:a", timeout);
+            assertFalse(unknown.succeeded());
+            assertEquals("no clone-per-initiator target named iqn.x:none\n", unknown.text());
+            assertFalse(AdminEndpoint.request(socket, "image expire", timeout).succeeded());
+            assertEquals(new AdminEndpoint.Answer(false, "unknown request 'stop': status or image ...\n"),
+                    AdminEndpoint.request(socket, "stop", timeout));
+            assertEquals(Main.EXIT_FAILURE, run("image", "retarget", "iqn.x:none", "gold", "--config",
+                    dir.resolve("jtarget.xml").toString()));
+            assertEquals("jtarget: no clone-per-initiator target named iqn.x:none\n",
+                    err.toString(StandardCharsets.UTF_8));
+        }
     }
 
     private String status() {

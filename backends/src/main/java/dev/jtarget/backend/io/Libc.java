@@ -57,6 +57,13 @@ public final class Libc {
     private static final MethodHandle MMAP;
     private static final MethodHandle MUNMAP;
     private static final MethodHandle MADVISE;
+    private static final MethodHandle STAT;
+    /**
+     * Size of {@code struct stat} and the offset of {@code st_blocks} in it: 144 and 64 on x86_64 and on the generic
+     * layout of aarch64 and riscv64 alike.
+     */
+    private static final int STAT_BYTES = 144;
+    private static final long ST_BLOCKS_OFFSET = 64;
 
     static {
         MethodHandle open = null;
@@ -69,6 +76,7 @@ public final class Libc {
         MethodHandle mmap = null;
         MethodHandle munmap = null;
         MethodHandle madvise = null;
+        MethodHandle stat = null;
         String unavailable = null;
         try {
             Linker linker = Linker.nativeLinker();
@@ -105,6 +113,9 @@ public final class Libc {
                 madvise = linker.downcallHandle(libc.findOrThrow("madvise"), FunctionDescriptor.of(
                         ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT),
                         errno);
+                // glibc exports stat(2) itself since 2.33; older ones only __xstat, where this stays unavailable.
+                stat = libc.find("stat").map(symbol -> linker.downcallHandle(symbol, FunctionDescriptor.of(
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS), errno)).orElse(null);
             }
         } catch (IllegalCallerException e) {
             unavailable = "native access is not enabled (run java with --enable-native-access=ALL-UNNAMED)";
@@ -119,6 +130,7 @@ public final class Libc {
         MMAP = mmap;
         MUNMAP = munmap;
         MADVISE = madvise;
+        STAT = stat;
         UNAVAILABLE = unavailable;
     }
 
@@ -128,6 +140,22 @@ public final class Libc {
     /** Why these calls cannot be made on this platform or JVM, or null when they can. */
     public static String unavailable() {
         return UNAVAILABLE;
+    }
+
+    /**
+     * The bytes the file system allocated to {@code path} ({@code st_blocks} of stat(2), in 512-byte units): less
+     * than its size when it is sparse. -1 when stat(2) cannot be called here.
+     */
+    public static long allocatedBytes(String path) throws IOException {
+        if (UNAVAILABLE != null || STAT == null) {
+            return -1;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cPath = arena.allocateFrom(path);
+            MemorySegment buffer = arena.allocate(STAT_BYTES, 8);
+            retryingOnEintr("stat " + path, state -> (int) STAT.invokeExact(state, cPath, buffer));
+            return buffer.get(ValueLayout.JAVA_LONG, ST_BLOCKS_OFFSET) * 512;
+        }
     }
 
     /** {@code open(path, flags)}; returns the file descriptor. */

@@ -108,8 +108,7 @@ public final class Qcow2Overlay implements BlockBackend {
                     throw new IOException(overlay + ": backing format " + header.backingFormat()
                             + "; only raw backing images are supported (create with -F raw)");
                 }
-                // A relative name is relative to the overlay's directory, as QEMU resolves it.
-                Path backingPath = overlay.toAbsolutePath().getParent().resolve(header.backingFile()).normalize();
+                Path backingPath = backingPath(overlay, header);
                 if (sharedBacking != null) {
                     if (!backingPath.equals(sharedBacking.path())) {
                         throw new IOException(overlay + ": its backing image is " + backingPath + ", not "
@@ -135,6 +134,23 @@ public final class Qcow2Overlay implements BlockBackend {
         }
     }
 
+    /**
+     * What the header of {@code overlay} records: its virtual size and its backing image (null when it has none),
+     * read without opening the file for writing, so a clone in use can be inspected too.
+     */
+    public static Qcow2Summary summary(Path overlay) throws IOException {
+        try (FileChannel file = FileChannel.open(overlay, StandardOpenOption.READ)) {
+            Qcow2Header header = Qcow2Header.decode(firstCluster(file, overlay), overlay.toString());
+            return new Qcow2Summary(header.virtualSize(),
+                    header.backingFile() == null ? null : backingPath(overlay, header));
+        }
+    }
+
+    /** A relative backing file name is relative to the overlay's directory, as QEMU resolves it. */
+    private static Path backingPath(Path overlay, Qcow2Header header) {
+        return overlay.toAbsolutePath().getParent().resolve(header.backingFile()).normalize();
+    }
+
     private static ImageReadCache openBacking(Path overlay, Path backingPath) throws IOException {
         try {
             return ImageReadCache.open(backingPath, 0);
@@ -144,14 +160,7 @@ public final class Qcow2Overlay implements BlockBackend {
     }
 
     private static Qcow2Header readHeader(FileChannel file, Path overlay) throws IOException {
-        ByteBuffer start = ByteBuffer.allocate(512);
-        Qcow2Io.readFully(file, start, 0);
-        int clusterBits = start.getInt(20);
-        if (start.getInt(0) != Qcow2Header.MAGIC || clusterBits < 9 || clusterBits > 21) {
-            throw new IOException(overlay + " is not a qcow2 image (bad magic or cluster bits)");
-        }
-        ByteBuffer firstCluster = ByteBuffer.allocate(1 << clusterBits);
-        Qcow2Io.readFully(file, firstCluster, 0);
+        ByteBuffer firstCluster = firstCluster(file, overlay);
         Qcow2Header header = Qcow2Header.decode(firstCluster, overlay.toString());
         if (header.autoclearFeatures() != 0) {
             // Spec: a writer that does not understand an autoclear bit clears it (e.g. bitmaps extension present).
@@ -160,6 +169,18 @@ public final class Qcow2Overlay implements BlockBackend {
             file.force(false);
         }
         return header;
+    }
+
+    private static ByteBuffer firstCluster(FileChannel file, Path overlay) throws IOException {
+        ByteBuffer start = ByteBuffer.allocate(512);
+        Qcow2Io.readFully(file, start, 0);
+        int clusterBits = start.getInt(20);
+        if (start.getInt(0) != Qcow2Header.MAGIC || clusterBits < 9 || clusterBits > 21) {
+            throw new IOException(overlay + " is not a qcow2 image (bad magic or cluster bits)");
+        }
+        ByteBuffer firstCluster = ByteBuffer.allocate(1 << clusterBits);
+        Qcow2Io.readFully(file, firstCluster, 0);
+        return firstCluster;
     }
 
     @Override

@@ -46,6 +46,15 @@ class Qcow2OverlayTest {
         overlay = directory.resolve("clone.qcow2");
     }
 
+    /** What {@code jtarget image list} and the choice of a clone's read cache rely on, read without opening it. */
+    @Test
+    void summaryTellsTheVirtualSizeAndTheBackingImageWithoutOpening() throws IOException {
+        Qcow2Overlay.create(overlay, golden, VIRTUAL_SIZE);
+        assertEquals(new Qcow2Summary(VIRTUAL_SIZE, golden.toAbsolutePath().normalize()),
+                Qcow2Overlay.summary(overlay));
+        assertThrows(IOException.class, () -> Qcow2Overlay.summary(golden), "a raw file is no qcow2 image");
+    }
+
     @Test
     void creationTakesWellUnderASecondAndAFewClustersForATebibyteDisk() throws Exception {
         long tebibyte = 1L << 40;
