@@ -27,6 +27,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The metadata lock serialises table lookups and updates only; data I/O runs outside it, so requests on
  * different clusters overlap, copy-on-write included. A guest cluster being copied on write is marked busy until its
  * L2 entry is set, and other writes and discards of that cluster wait for it.
+ *
+ * <p>Space: a write accepted by a cache above is promised the clusters it will allocate ({@link #promise}) before it
+ * is acknowledged; the promise is kept when the cluster is allocated and given back when the cluster turns out to be
+ * ours already or is discarded first. Promising takes no lock, so it never waits behind a metadata write-back: it
+ * consults {@link #owned}, clusters known to be ours, and promises every other cluster, however it reads.
  */
 final class ClusterIo {
     /** Dirty L2 tables kept before an allocating write writes the metadata back on its own. */
@@ -48,15 +53,25 @@ final class ClusterIo {
     private final ReentrantLock metadata = new ReentrantLock();
     /** Guest clusters being copied on write, completed when their L2 entry is set (guarded by the metadata lock). */
     private final Map<Long, CompletableFuture<Void>> allocating = new HashMap<>();
+    private final SpaceAccount space;
+    /** Guest clusters seen to have a host cluster of their own (written in place, no allocation needed). */
+    private final ClusterBits owned;
+    /** Guest clusters promised space for an allocation still to come. */
+    private final ClusterBits promised;
 
     /** @param file the overlay's channel, which {@code io} writes data through; metadata is read and written on it */
-    ClusterIo(Qcow2Header header, ChannelIo io, FileChannel file, ImageReadCache backing) throws IOException {
+    ClusterIo(Qcow2Header header, ChannelIo io, FileChannel file, ImageReadCache backing, SpaceAccount space)
+            throws IOException {
         this.header = header;
+        this.space = space;
+        long guestClusters = (header.virtualSize() + header.clusterSize() - 1) >>> header.clusterBits();
+        this.owned = new ClusterBits(guestClusters);
+        this.promised = new ClusterBits(guestClusters);
         this.io = io;
         this.file = file;
         this.backing = backing;
         this.backingSize = backing == null ? 0 : backing.imageSize();
-        this.refcounts = Refcounts.load(file, header);
+        this.refcounts = Refcounts.load(file, header, space);
         this.map = ClusterMap.load(file, refcounts, header);
         this.zeros = ByteBuffer.allocateDirect((int) header.clusterSize()).asReadOnlyBuffer();
     }
@@ -110,9 +125,56 @@ final class ClusterIo {
     private long entry(long guestCluster) throws IOException {
         metadata.lock();
         try {
-            return supported(map.entry(guestCluster), guestCluster);
+            long entry = supported(map.entry(guestCluster), guestCluster);
+            if (isOwned(entry)) {
+                owned.set(guestCluster);
+            }
+            return entry;
         } finally {
             metadata.unlock();
+        }
+    }
+
+    /** A host cluster of our own that a write may overwrite in place. */
+    private static boolean isOwned(long entry) {
+        return (entry & ClusterMap.OFFSET_MASK) != 0 && (entry & ClusterMap.COPIED) != 0
+                && (entry & ClusterMap.ZERO) == 0;
+    }
+
+    /**
+     * Promises space for the clusters of {@code [offset, offset + length)} that a write may allocate: all but those
+     * known to be ours or promised already. Returns false, promising nothing, when the account refuses.
+     */
+    boolean promise(long offset, long length) {
+        long first = guestCluster(offset);
+        long[] marked = new long[(int) (guestCluster(offset + length - 1) - first + 1)];
+        int count = 0;
+        for (long cluster = first; cluster < first + marked.length; cluster++) {
+            if (!owned.get(cluster) && promised.set(cluster)) {
+                marked[count++] = cluster;
+            }
+        }
+        if (count == 0 || space.promise(count * header.clusterSize())) {
+            return true;
+        }
+        for (int i = 0; i < count; i++) {
+            promised.clear(marked[i]);
+        }
+        return false;
+    }
+
+    /** The cluster will not be allocated for its promise (it is ours already, or was discarded): give it back. */
+    private void keepNoPromise(long guestCluster) {
+        if (promised.clear(guestCluster)) {
+            space.cancel(header.clusterSize());
+        }
+    }
+
+    /** Gives back every promise still open (the overlay closes). */
+    void cancelPromises() {
+        long open = promised.count();
+        if (open > 0) {
+            space.cancel(open * header.clusterSize());
         }
     }
 
@@ -139,8 +201,10 @@ final class ClusterIo {
                 if (busy == null) {
                     long entry = supported(map.entry(guestCluster), guestCluster);
                     host = entry & ClusterMap.OFFSET_MASK;
-                    boolean owned = host != 0 && (entry & ClusterMap.COPIED) != 0 && (entry & ClusterMap.ZERO) == 0;
-                    if (!owned) {
+                    if (isOwned(entry)) {
+                        owned.set(guestCluster);
+                        keepNoPromise(guestCluster);
+                    } else {
                         allocation = beginAllocation(guestCluster, entry);
                     }
                 }
@@ -167,10 +231,14 @@ final class ClusterIo {
     private record Allocation(long guestCluster, long entry, long host, boolean reuse) {
     }
 
-    /** Under the metadata lock: chooses the host cluster and marks the guest cluster busy. */
+    /**
+     * Under the metadata lock: chooses the host cluster and marks the guest cluster busy. The L2 table comes first,
+     * so that a lack of space for it fails the request while nothing has been allocated yet.
+     */
     private Allocation beginAllocation(long guestCluster, long entry) throws IOException {
         long oldHost = entry & ClusterMap.OFFSET_MASK;
         boolean reuse = oldHost != 0 && (entry & ClusterMap.COPIED) != 0;
+        map.ensureTable(guestCluster);
         long host = reuse ? oldHost : refcounts.allocate();
         allocating.put(guestCluster, new CompletableFuture<>());
         return new Allocation(guestCluster, entry, host, reuse);
@@ -206,10 +274,14 @@ final class ClusterIo {
         try {
             long oldHost = allocation.entry() & ClusterMap.OFFSET_MASK;
             if (written) {
-                map.setEntry(allocation.guestCluster(), allocation.host() | ClusterMap.COPIED);
+                setAllocatedEntry(allocation);
                 if (!allocation.reuse() && oldHost != 0) {
                     refcounts.release(oldHost);
                 }
+                owned.set(allocation.guestCluster());
+                long clusterSize = header.clusterSize();
+                space.allocated(allocation.reuse() ? 0 : clusterSize,
+                        promised.clear(allocation.guestCluster()) ? clusterSize : 0);
             } else if (!allocation.reuse()) {
                 refcounts.unallocate(allocation.host()); // nothing refers to it: give it back rather than leak it
             }
@@ -219,6 +291,18 @@ final class ClusterIo {
         } finally {
             allocating.remove(allocation.guestCluster()).complete(null);
             metadata.unlock();
+        }
+    }
+
+    /** Points the L2 entry at the written cluster; should that fail, a new cluster is given back, not leaked. */
+    private void setAllocatedEntry(Allocation allocation) throws IOException {
+        try {
+            map.setEntry(allocation.guestCluster(), allocation.host() | ClusterMap.COPIED);
+        } catch (IOException | RuntimeException e) {
+            if (!allocation.reuse()) {
+                refcounts.unallocate(allocation.host());
+            }
+            throw e;
         }
     }
 
@@ -268,10 +352,12 @@ final class ClusterIo {
                 return busy;
             }
             long entry = supported(map.entry(guestCluster), guestCluster);
+            keepNoPromise(guestCluster); // the cache above dropped the data of the whole cluster before calling us
             if (entry == ClusterMap.ZERO || (entry == 0 && readsAsZeros(entry, guestCluster))) {
                 return null; // nothing to change: no metadata for the zeros past the end of the golden image
             }
             map.setEntry(guestCluster, ClusterMap.ZERO);
+            owned.clear(guestCluster);
             long host = entry & ClusterMap.OFFSET_MASK;
             if (host != 0) {
                 refcounts.release(host);

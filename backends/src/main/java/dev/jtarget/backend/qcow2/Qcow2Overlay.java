@@ -55,14 +55,14 @@ public final class Qcow2Overlay implements BlockBackend {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Qcow2Overlay(Path path, Qcow2Header header, int blockSize, FileChannel file, ImageReadCache backing,
-                         ImageReadCache ownedBacking) throws IOException {
+                         ImageReadCache ownedBacking, SpaceAccount space) throws IOException {
         this.path = path;
         this.header = header;
         this.blockSize = blockSize;
         this.ownedBacking = ownedBacking;
         this.io = new ChannelIo(file, Transfer.through(Positional.of(file)), "qcow2-io-" + path.getFileName(),
                 IO_THREADS, describe());
-        this.clusters = new ClusterIo(header, io, file, backing);
+        this.clusters = new ClusterIo(header, io, file, backing, space);
     }
 
     /** Creates an empty overlay of {@code backingRawImage} with 64 KiB clusters. */
@@ -94,6 +94,15 @@ public final class Qcow2Overlay implements BlockBackend {
      * With {@code sharedBacking} null, as {@link #open(Path, int)}.
      */
     public static Qcow2Overlay open(Path overlay, int blockSize, ImageReadCache sharedBacking) throws IOException {
+        return open(overlay, blockSize, sharedBacking, SpaceAccount.UNLIMITED);
+    }
+
+    /**
+     * As {@link #open(Path, int, ImageReadCache)}, with every cluster the overlay allocates reported to {@code space},
+     * which {@link #promise} asks before a write is accepted.
+     */
+    public static Qcow2Overlay open(Path overlay, int blockSize, ImageReadCache sharedBacking, SpaceAccount space)
+            throws IOException {
         FileChannel file = FileChannel.open(overlay, StandardOpenOption.READ, StandardOpenOption.WRITE);
         ImageReadCache owned = null;
         try {
@@ -121,7 +130,7 @@ public final class Qcow2Overlay implements BlockBackend {
                     backing = owned;
                 }
             }
-            Qcow2Overlay opened = new Qcow2Overlay(overlay, header, blockSize, file, backing, owned);
+            Qcow2Overlay opened = new Qcow2Overlay(overlay, header, blockSize, file, backing, owned, space);
             log.info("opened qcow2 overlay {} ({} bytes, {}-byte clusters, backing {}{})", overlay,
                     header.virtualSize(), header.clusterSize(), header.backingFile(),
                     backing == owned ? "" : " through its shared read cache");
@@ -188,6 +197,16 @@ public final class Qcow2Overlay implements BlockBackend {
     public CompletableFuture<Void> write(long offset, ByteBuffer[] sources, boolean fua) {
         long length = GatheredCursor.length(sources);
         return submit("write", offset, length, Kind.WRITE_ERROR, fua, () -> clusters.write(offset, sources, length));
+    }
+
+    /**
+     * Called when a write of {@code [offset, offset + length)} is accepted, before a cache above acknowledges it: sets
+     * aside in the {@link SpaceAccount} the clusters it may allocate when it reaches this overlay, unless they are
+     * ours already. Returns false when the account has no room for them; the write must then be refused. Never
+     * blocks.
+     */
+    public boolean promise(long offset, long length) {
+        return length == 0 || clusters.promise(offset, length);
     }
 
     @Override
@@ -283,6 +302,7 @@ public final class Qcow2Overlay implements BlockBackend {
         } catch (IOException | RuntimeException e) {
             log.warn("writing the metadata of {} back on close failed", path, e);
         }
+        clusters.cancelPromises();
         try {
             io.shutdown(CLOSE_GRACE);
             if (ownedBacking != null) {
