@@ -32,9 +32,16 @@ final class Failures {
                 // The SCSI layer checks ranges before calling the backend, so this is a bug on our side.
                 case OUT_OF_RANGE -> Sense.INTERNAL_TARGET_FAILURE;
             };
-            log.warn("LUN {} opcode {}h task {}: backend failed ({}): {}", command.lun(),
-                    Integer.toHexString(command.opcode()), Integer.toHexString(command.taskTag()), sense,
-                    backend.getMessage());
+            if (backend.kind() == BackendException.Kind.NO_SPACE) {
+                // Whoever watches the space logs running out once; a full disk fails writes by the thousand.
+                log.debug("LUN {} opcode {}h task {}: no space ({}): {}", command.lun(),
+                        Integer.toHexString(command.opcode()), Integer.toHexString(command.taskTag()), sense,
+                        backend.getMessage());
+            } else {
+                log.warn("LUN {} opcode {}h task {}: backend failed ({}): {}", command.lun(),
+                        Integer.toHexString(command.opcode()), Integer.toHexString(command.taskTag()), sense,
+                        backend.getMessage());
+            }
             return sense;
         }
         log.error("LUN {} opcode {}h task {}: internal failure", command.lun(),
