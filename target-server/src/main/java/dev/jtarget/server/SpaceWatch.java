@@ -60,8 +60,13 @@ final class SpaceWatch {
     }
 
     SpaceWatch(Path directory, ClonePerInitiatorConfig.Space limits) throws IOException {
+        this(directory, Files.getFileStore(directory), limits);
+    }
+
+    /** Watches {@code store}, the filesystem of {@code directory}. */
+    SpaceWatch(Path directory, FileStore store, ClonePerInitiatorConfig.Space limits) throws IOException {
         this.directory = directory;
-        this.store = Files.getFileStore(directory);
+        this.store = store;
         this.softThresholdPercent = limits.softThresholdPercent();
         this.configuredReserve = limits.reserveBytes();
         this.last = read();
@@ -128,8 +133,8 @@ final class SpaceWatch {
         }
     }
 
-    /** Reads the filesystem, then checks the soft threshold. */
-    private Sample sample() {
+    /** Reads the filesystem, then checks the soft threshold (every second, and now when a refusal is near). */
+    Sample sample() {
         // Reset first, then read: an allocation in between is counted twice (safe), none is missed.
         allocatedSinceSample.set(0);
         Sample sample;
