@@ -2,6 +2,7 @@ package dev.jtarget.backend.qcow2;
 
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
+import dev.jtarget.backend.file.HolePuncher;
 import dev.jtarget.backend.image.ImageReadCache;
 import dev.jtarget.backend.io.ChannelIo;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.channels.FileChannel;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -54,16 +56,19 @@ final class ClusterIo {
     /** Guest clusters being copied on write, completed when their L2 entry is set (guarded by the metadata lock). */
     private final Map<Long, CompletableFuture<Void>> allocating = new HashMap<>();
     private final SpaceAccount space;
+    /** Returns freed clusters' space to the filesystem; null where holes cannot be punched. */
+    private final HolePuncher puncher;
     /** Guest clusters seen to have a host cluster of their own (written in place, no allocation needed). */
     private final ClusterBits owned;
     /** Guest clusters promised space for an allocation still to come. */
     private final ClusterBits promised;
 
     /** @param file the overlay's channel, which {@code io} writes data through; metadata is read and written on it */
-    ClusterIo(Qcow2Header header, ChannelIo io, FileChannel file, ImageReadCache backing, SpaceAccount space)
-            throws IOException {
+    ClusterIo(Qcow2Header header, ChannelIo io, FileChannel file, ImageReadCache backing, SpaceAccount space,
+              HolePuncher puncher) throws IOException {
         this.header = header;
         this.space = space;
+        this.puncher = puncher;
         long guestClusters = (header.virtualSize() + header.clusterSize() - 1) >>> header.clusterBits();
         this.owned = new ClusterBits(guestClusters);
         this.promised = new ClusterBits(guestClusters);
@@ -407,12 +412,43 @@ final class ClusterIo {
     void applyReleases(Set<Long> releasable) throws IOException {
         metadata.lock();
         try {
-            refcounts.applyReleases(releasable);
+            SortedSet<Long> freed = refcounts.applyReleases(releasable);
             refcounts.writeBlocks();
             io.force();
+            punch(freed);
         } finally {
             metadata.unlock();
         }
+    }
+
+    /**
+     * Gives the filesystem the space of clusters now free, in runs of adjacent clusters, so UNMAP in a clone frees
+     * space on the disk below (a later allocation of such a cluster writes all of it again). Done while no request
+     * runs and before anyone can allocate them again (the caller's reuse gate and the metadata lock).
+     */
+    private void punch(SortedSet<Long> freed) throws IOException {
+        if (puncher == null) {
+            return;
+        }
+        long runStart = -1;
+        long runEnd = -1;
+        for (long cluster : freed) {
+            if (cluster != runEnd) {
+                if (runStart >= 0 && !punchRun(runStart, runEnd)) {
+                    return;
+                }
+                runStart = cluster;
+            }
+            runEnd = cluster + 1;
+        }
+        if (runStart >= 0) {
+            punchRun(runStart, runEnd);
+        }
+    }
+
+    private boolean punchRun(long startCluster, long endCluster) throws IOException {
+        return puncher.punchHole(startCluster << header.clusterBits(),
+                (endCluster - startCluster) << header.clusterBits());
     }
 
     private long guestCluster(long offset) {

@@ -5,6 +5,7 @@ import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
 import dev.jtarget.backend.RequestChecks;
+import dev.jtarget.backend.file.HolePuncher;
 import dev.jtarget.backend.image.ImageReadCache;
 import dev.jtarget.backend.io.ChannelIo;
 import dev.jtarget.backend.io.Positional;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * A copy-on-write disk: a qcow2 version 3 image (QEMU's docs/interop/qcow2.txt) whose backing file is a raw golden
  * image. Guest clusters never written read from the backing file (zeros past its end); the first write to one
  * allocates a host cluster, filled from the backing file around the written bytes. Discard and write-zeroes set the
- * L2 "all zeros" flag and free the host cluster, so such blocks read as zeros, not as the golden image. Crash
+ * L2 "all zeros" flag and free the host cluster, so such blocks read as zeros, not as the golden image; the next
+ * flush punches a hole where the cluster was, giving its space back to the filesystem. Crash
  * consistency and locking of the data path are described in {@link ClusterIo}.
  *
  * <p>Requests run on the I/O threads, each under the read side of {@link #reuseGate}; freed clusters become
@@ -49,6 +51,8 @@ public final class Qcow2Overlay implements BlockBackend {
     /** The backing image's cache when this overlay opened it itself (uncached), to be closed with the overlay. */
     private final ImageReadCache ownedBacking;
     private final ClusterIo clusters;
+    /** Punches the holes of freed clusters; null where the filesystem or platform cannot. */
+    private final HolePuncher puncher;
     private final ReentrantReadWriteLock reuseGate = new ReentrantReadWriteLock();
     /** One flush at a time, so the clusters one flush found releasable are not applied by another as well. */
     private final ReentrantLock flushing = new ReentrantLock();
@@ -62,7 +66,18 @@ public final class Qcow2Overlay implements BlockBackend {
         this.ownedBacking = ownedBacking;
         this.io = new ChannelIo(file, Transfer.through(Positional.of(file)), "qcow2-io-" + path.getFileName(),
                 IO_THREADS, describe());
-        this.clusters = new ClusterIo(header, io, file, backing, space);
+        HolePuncher opened = null;
+        try {
+            opened = HolePuncher.open(path).orElse(null);
+            this.clusters = new ClusterIo(header, io, file, backing, space, opened);
+        } catch (IOException | RuntimeException e) {
+            if (opened != null) {
+                opened.close();
+            }
+            io.shutdown(Duration.ZERO); // stops the I/O threads; the caller closes the file
+            throw e;
+        }
+        this.puncher = opened;
     }
 
     /** Creates an empty overlay of {@code backingRawImage} with 64 KiB clusters. */
@@ -179,6 +194,11 @@ public final class Qcow2Overlay implements BlockBackend {
     @Override
     public int blockSize() {
         return blockSize;
+    }
+
+    /** The unit the overlay allocates in: a write to part of an unallocated cluster allocates all of it. */
+    public long clusterSize() {
+        return header.clusterSize();
     }
 
     @Override
@@ -305,6 +325,9 @@ public final class Qcow2Overlay implements BlockBackend {
         clusters.cancelPromises();
         try {
             io.shutdown(CLOSE_GRACE);
+            if (puncher != null) {
+                puncher.close();
+            }
             if (ownedBacking != null) {
                 ownedBacking.close();
             }

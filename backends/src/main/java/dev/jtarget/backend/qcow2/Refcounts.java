@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
@@ -134,13 +135,16 @@ final class Refcounts {
     /**
      * Decrements the refcount of each cluster still awaiting release (a cluster applied once is skipped, so a stale
      * set can never free a cluster that was reallocated since); the caller guarantees no request still uses them.
+     * Returns the clusters now free (refcount 0), in order.
      */
-    void applyReleases(Set<Long> clusters) throws IOException {
+    SortedSet<Long> applyReleases(Set<Long> clusters) throws IOException {
+        SortedSet<Long> freed = new TreeSet<>();
         for (long cluster : clusters) {
-            if (released.remove(cluster)) {
-                decrement(cluster);
+            if (released.remove(cluster) && decrement(cluster) == 0) {
+                freed.add(cluster);
             }
         }
+        return freed;
     }
 
     /** Gives back at once a cluster {@link #allocate} returned but nothing ever referred to (its write failed). */
@@ -148,7 +152,8 @@ final class Refcounts {
         decrement(offset >>> clusterBits);
     }
 
-    private void decrement(long cluster) throws IOException {
+    /** Returns the new refcount. */
+    private int decrement(long cluster) throws IOException {
         int index = blockIndex(cluster);
         char[] block = block(index);
         int slot = (int) (cluster % entriesPerBlock);
@@ -158,6 +163,7 @@ final class Refcounts {
         block[slot]--;
         dirtyBlocks.add(index);
         firstCandidate = Math.min(firstCandidate, cluster);
+        return block[slot];
     }
 
     /** Writes the changed refcount blocks; returns whether anything was written. */

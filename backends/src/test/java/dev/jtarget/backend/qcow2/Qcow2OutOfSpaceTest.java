@@ -16,6 +16,7 @@ import dev.jtarget.backend.BackendException.Kind;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -35,6 +36,8 @@ class Qcow2OutOfSpaceTest {
      */
     private static final int CLUSTER_BITS = 9;
     private static final int CLUSTER = 1 << CLUSTER_BITS;
+    /** Clusters of a whole tmpfs page: a freed one can be given back to the filesystem. */
+    private static final int PAGE_CLUSTER_BITS = 12;
     private static final int GOLDEN_BYTES = 4 << 20;
     private static final int VIRTUAL_SIZE = 64 << 20;
 
@@ -76,17 +79,55 @@ class Qcow2OutOfSpaceTest {
         }
     }
 
+    @Test
+    void discardedClustersGiveTheirSpaceBackToTheFilesystem() throws Exception {
+        Random random = new Random(Qcow2TestImages.seed("Qcow2OutOfSpaceTest discard"));
+        Path golden = directory.resolve("golden.raw");
+        byte[] model = Qcow2TestImages.modelOver(Qcow2TestImages.writeGolden(golden, GOLDEN_BYTES, random),
+                VIRTUAL_SIZE);
+        Path small = Files.createDirectory(directory.resolve("small"));
+        try (SmallTmpfs ignored = SmallTmpfs.mount(small, 2)) {
+            Path overlay = small.resolve("clone.qcow2");
+            Qcow2Overlay.create(overlay, golden, VIRTUAL_SIZE, PAGE_CLUSTER_BITS);
+            try (Qcow2Overlay clone = Qcow2Overlay.open(overlay, BLOCK)) {
+                int cluster = 1 << PAGE_CLUSTER_BITS;
+                boolean[] written = new boolean[VIRTUAL_SIZE / cluster];
+                assertTrue(fill(clone, model, written, random) > 0);
+                long freeWhenFull = Files.getFileStore(small).getUsableSpace();
+                // Only written clusters: zeroing others would need new L2 tables, for which there is no space.
+                for (int index = 0; index < written.length; index++) {
+                    if (written[index]) {
+                        await(clone.discard((long) index * cluster, cluster));
+                        Arrays.fill(model, index * cluster, (index + 1) * cluster, (byte) 0);
+                    }
+                }
+                await(clone.flush());
+                long freeAfterDiscard = Files.getFileStore(small).getUsableSpace();
+                System.out.println("free: " + freeWhenFull + " bytes when full, " + freeAfterDiscard
+                        + " after discarding every cluster written");
+                assertTrue(freeAfterDiscard > freeWhenFull + (1 << 20), "holes were punched");
+                byte[] data = randomBytes(random, 64 << 10);
+                await(clone.write(VIRTUAL_SIZE / 2, new ByteBuffer[] {buffer(data, false)}, true));
+                System.arraycopy(data, 0, model, VIRTUAL_SIZE / 2, data.length);
+                assertArrayEquals(model, read(clone, 0, VIRTUAL_SIZE));
+            }
+            QemuImg.assumeInstalled();
+            QemuImg.assertCheckClean(overlay);
+        }
+    }
+
     /**
      * Random writes, each inside one cluster so that a refused one leaves the old data, with the odd flush, until
      * 50 writes in a row were refused; returns how many were.
      */
     private static int fill(Qcow2Overlay clone, byte[] model, boolean[] written, Random random) throws Exception {
+        int clusterSize = (int) clone.clusterSize();
         int refused = 0;
         int refusedInARow = 0;
         for (int operation = 0; refusedInARow < 50; operation++) {
-            int length = (1 + random.nextInt(CLUSTER / BLOCK)) * BLOCK;
-            int cluster = random.nextInt(VIRTUAL_SIZE / CLUSTER);
-            int offset = cluster * CLUSTER + random.nextInt((CLUSTER - length) / BLOCK + 1) * BLOCK;
+            int length = (1 + random.nextInt(clusterSize / BLOCK)) * BLOCK;
+            int cluster = random.nextInt(VIRTUAL_SIZE / clusterSize);
+            int offset = cluster * clusterSize + random.nextInt((clusterSize - length) / BLOCK + 1) * BLOCK;
             byte[] data = randomBytes(random, length);
             try {
                 clone.write(offset, new ByteBuffer[] {buffer(data, random.nextBoolean())}, random.nextInt(8) == 0)
