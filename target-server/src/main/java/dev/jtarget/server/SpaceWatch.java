@@ -48,10 +48,11 @@ final class SpaceWatch {
     private final AtomicLong allocatedSinceSample = new AtomicLong();
     private final Set<Registration> clones = ConcurrentHashMap.newKeySet();
     private volatile Sample last;
+    private final Object sampling = new Object();
     /** Guarded by this: the soft threshold was crossed upwards and not re-armed since. */
     private boolean aboveSoftThreshold;
-    /** Guarded by this: the last promise was refused (logged once until one is granted again). */
-    private boolean refusing;
+    /** The last promise was refused (logged once until one is granted again); changed under this. */
+    private volatile boolean refusing;
     /** Guarded by this: samples every second while any clone is open. */
     private ScheduledExecutorService sampler;
 
@@ -110,7 +111,7 @@ final class SpaceWatch {
     private boolean promise(long bytes) {
         Sample sample = last;
         if (System.nanoTime() - sample.atNanos() > SAMPLE_NANOS || unpromised(sample, promised.get()) < bytes) {
-            sample = sample(); // a refusal must rest on a fresh reading: the space may have come back
+            sample = sampleQuietly(); // a refusal must rest on a fresh reading: the space may have come back
         }
         while (true) {
             long promisedNow = promised.get();
@@ -125,25 +126,29 @@ final class SpaceWatch {
         }
     }
 
-    private void sampleQuietly() {
+    /** {@link #sample}, or the last reading when the filesystem cannot be read now (logged). */
+    private Sample sampleQuietly() {
         try {
-            sample();
-        } catch (RuntimeException e) {
-            log.warn("cannot read the free space of {}: {}", directory, e.toString());
+            return sample();
+        } catch (UncheckedIOException e) {
+            log.warn("cannot read the free space of {}: {}", directory, e.getCause().toString());
+            return last;
         }
     }
 
     /** Reads the filesystem, then checks the soft threshold (every second, and now when a refusal is near). */
     Sample sample() {
-        // Reset first, then read: an allocation in between is counted twice (safe), none is missed.
-        allocatedSinceSample.set(0);
         Sample sample;
-        try {
-            sample = read();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        synchronized (sampling) { // one reading at a time, so an older one never replaces a newer one
+            // Reset first, then read: an allocation in between is counted twice (safe), none is missed.
+            allocatedSinceSample.set(0);
+            try {
+                sample = read();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            last = sample;
         }
-        last = sample;
         checkSoftThreshold(sample);
         return sample;
     }
@@ -195,6 +200,9 @@ final class SpaceWatch {
     }
 
     private void accepted() {
+        if (!refusing) {
+            return; // the common case, without taking the monitor
+        }
         synchronized (this) {
             if (!refusing) {
                 return;
