@@ -30,10 +30,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * different clusters overlap, copy-on-write included. A guest cluster being copied on write is marked busy until its
  * L2 entry is set, and other writes and discards of that cluster wait for it.
  *
- * <p>Space: a write accepted by a cache above is promised the clusters it will allocate ({@link #promise}) before it
- * is acknowledged; the promise is kept when the cluster is allocated and given back when the cluster turns out to be
- * ours already or is discarded first. Promising takes no lock, so it never waits behind a metadata write-back: it
- * consults {@link #owned}, clusters known to be ours, and promises every other cluster, however it reads.
+ * <p>Space: a write accepted by a cache above is promised the clusters it will allocate before it is acknowledged
+ * ({@link ClusterPromises}); the data path tells the promises what it finds and allocates.
  */
 final class ClusterIo {
     /** Dirty L2 tables kept before an allocating write writes the metadata back on its own. */
@@ -55,23 +53,17 @@ final class ClusterIo {
     private final ReentrantLock metadata = new ReentrantLock();
     /** Guest clusters being copied on write, completed when their L2 entry is set (guarded by the metadata lock). */
     private final Map<Long, CompletableFuture<Void>> allocating = new HashMap<>();
-    private final SpaceAccount space;
     /** Returns freed clusters' space to the filesystem; null where holes cannot be punched. */
     private final HolePuncher puncher;
-    /** Guest clusters seen to have a host cluster of their own (written in place, no allocation needed). */
-    private final ClusterBits owned;
-    /** Guest clusters promised space for an allocation still to come. */
-    private final ClusterBits promised;
+    private final ClusterPromises promises;
 
     /** @param file the overlay's channel, which {@code io} writes data through; metadata is read and written on it */
     ClusterIo(Qcow2Header header, ChannelIo io, FileChannel file, ImageReadCache backing, SpaceAccount space,
               HolePuncher puncher) throws IOException {
         this.header = header;
-        this.space = space;
         this.puncher = puncher;
         long guestClusters = (header.virtualSize() + header.clusterSize() - 1) >>> header.clusterBits();
-        this.owned = new ClusterBits(guestClusters);
-        this.promised = new ClusterBits(guestClusters);
+        this.promises = new ClusterPromises(space, guestClusters, header.clusterBits());
         this.io = io;
         this.file = file;
         this.backing = backing;
@@ -132,7 +124,7 @@ final class ClusterIo {
         try {
             long entry = supported(map.entry(guestCluster), guestCluster);
             if (isOwned(entry)) {
-                owned.set(guestCluster);
+                promises.owned(guestCluster);
             }
             return entry;
         } finally {
@@ -146,41 +138,14 @@ final class ClusterIo {
                 && (entry & ClusterMap.ZERO) == 0;
     }
 
-    /**
-     * Promises space for the clusters of {@code [offset, offset + length)} that a write may allocate: all but those
-     * known to be ours or promised already. Returns false, promising nothing, when the account refuses.
-     */
+    /** See {@link ClusterPromises#promise}. */
     boolean promise(long offset, long length) {
-        long first = guestCluster(offset);
-        long[] marked = new long[(int) (guestCluster(offset + length - 1) - first + 1)];
-        int count = 0;
-        for (long cluster = first; cluster < first + marked.length; cluster++) {
-            if (!owned.get(cluster) && promised.set(cluster)) {
-                marked[count++] = cluster;
-            }
-        }
-        if (count == 0 || space.promise(count * header.clusterSize())) {
-            return true;
-        }
-        for (int i = 0; i < count; i++) {
-            promised.clear(marked[i]);
-        }
-        return false;
-    }
-
-    /** The cluster will not be allocated for its promise (it is ours already, or was discarded): give it back. */
-    private void keepNoPromise(long guestCluster) {
-        if (promised.clear(guestCluster)) {
-            space.cancel(header.clusterSize());
-        }
+        return promises.promise(offset, length);
     }
 
     /** Gives back every promise still open (the overlay closes). */
     void cancelPromises() {
-        long open = promised.count();
-        if (open > 0) {
-            space.cancel(open * header.clusterSize());
-        }
+        promises.cancelAll();
     }
 
     private static long supported(long entry, long guestCluster) {
@@ -207,8 +172,7 @@ final class ClusterIo {
                     long entry = supported(map.entry(guestCluster), guestCluster);
                     host = entry & ClusterMap.OFFSET_MASK;
                     if (isOwned(entry)) {
-                        owned.set(guestCluster);
-                        keepNoPromise(guestCluster);
+                        promises.owned(guestCluster);
                     } else {
                         allocation = beginAllocation(guestCluster, entry);
                     }
@@ -283,10 +247,7 @@ final class ClusterIo {
                 if (!allocation.reuse() && oldHost != 0) {
                     refcounts.release(oldHost);
                 }
-                owned.set(allocation.guestCluster());
-                long clusterSize = header.clusterSize();
-                space.allocated(allocation.reuse() ? 0 : clusterSize,
-                        promised.clear(allocation.guestCluster()) ? clusterSize : 0);
+                promises.allocated(allocation.guestCluster(), !allocation.reuse());
             } else if (!allocation.reuse()) {
                 refcounts.unallocate(allocation.host()); // nothing refers to it: give it back rather than leak it
             }
@@ -357,12 +318,11 @@ final class ClusterIo {
                 return busy;
             }
             long entry = supported(map.entry(guestCluster), guestCluster);
-            keepNoPromise(guestCluster); // the cache above dropped the data of the whole cluster before calling us
+            promises.zeroed(guestCluster); // a cache above dropped the data of the whole cluster before calling us
             if (entry == ClusterMap.ZERO || (entry == 0 && readsAsZeros(entry, guestCluster))) {
                 return null; // nothing to change: no metadata for the zeros past the end of the golden image
             }
             map.setEntry(guestCluster, ClusterMap.ZERO);
-            owned.clear(guestCluster);
             long host = entry & ClusterMap.OFFSET_MASK;
             if (host != 0) {
                 refcounts.release(host);
