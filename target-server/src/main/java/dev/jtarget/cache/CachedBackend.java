@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * </ul>
  *
  * When write-back fails, the data stays cached and is retried with backoff; every flush or FUA write that needs it
- * fails with {@link Kind#WRITE_ERROR} until the backend takes it. No method blocks its caller except {@link #close()}.
- * Write futures must not be cancelled: the cache reads the caller's buffers until the future completes.
+ * fails with {@link Kind#WRITE_ERROR} ({@link Kind#NO_SPACE} when the backend is full) until the backend takes it.
+ * No method blocks its caller except {@link #close()}. Write futures must not be cancelled: the cache reads the
+ * caller's buffers until the future completes.
  */
 public final class CachedBackend implements BlockBackend {
     private static final Logger log = LoggerFactory.getLogger(CachedBackend.class);

@@ -188,7 +188,10 @@ final class SyncWaiters {
 
     private BackendException deferredError(Throwable cause) {
         BackendException backendError = Failures.asBackendException(cause, BackendException.Kind.WRITE_ERROR);
-        return new BackendException(BackendException.Kind.WRITE_ERROR, lun.name + ": acknowledged writes could not "
+        // Out of space stays out of space, so SYNCHRONIZE CACHE reports SPACE ALLOCATION FAILED, not a medium error.
+        BackendException.Kind kind = backendError.kind() == BackendException.Kind.NO_SPACE
+                ? BackendException.Kind.NO_SPACE : BackendException.Kind.WRITE_ERROR;
+        return new BackendException(kind, lun.name + ": acknowledged writes could not "
                 + "be written back to " + lun.backend.describe() + " (" + backendError.getMessage()
                 + "); they stay cached and are retried", backendError);
     }

@@ -111,7 +111,8 @@ final class CloneInterpreter {
         ImageConfig image = images.get(imageName);
         int blockSize = Integer.parseInt(element.attribute("block-size").strip());
         OptionalLong size = image == null ? OptionalLong.empty() : cloneSize(element, image, blockSize);
-        if (dir.isEmpty() || size.isEmpty()) {
+        Optional<ClonePerInitiatorConfig.Space> space = space(element);
+        if (dir.isEmpty() || size.isEmpty() || space.isEmpty()) {
             return Optional.empty();
         }
         ClonePerInitiatorConfig.OnLogout onLogout = "reset".equals(element.attribute("on-logout"))
@@ -119,7 +120,21 @@ final class CloneInterpreter {
         int lunId = Integer.parseInt(element.attribute("lun").strip());
         boolean writeCache = "on".equals(element.attribute("write-cache"));
         return Optional.of(new ClonePerInitiatorConfig(image, dir.get().toAbsolutePath(), size.getAsLong(), onLogout,
-                lunId, writeCache, blockSize));
+                lunId, writeCache, blockSize, space.get()));
+    }
+
+    /** space-soft-threshold (the schema checks 1% to 99%) and space-reserve (a size, or automatic when absent). */
+    private Optional<ClonePerInitiatorConfig.Space> space(ConfigElement element) {
+        String threshold = element.attribute("space-soft-threshold").strip();
+        int percent = Integer.parseInt(threshold.substring(0, threshold.length() - 1));
+        String reserve = element.attribute("space-reserve");
+        if (reserve == null) {
+            return Optional.of(new ClonePerInitiatorConfig.Space(percent,
+                    ClonePerInitiatorConfig.Space.AUTOMATIC_RESERVE));
+        }
+        OptionalLong bytes = backends.size(element, reserve);
+        return bytes.isEmpty() ? Optional.empty()
+                : Optional.of(new ClonePerInitiatorConfig.Space(percent, bytes.getAsLong()));
     }
 
     /** The clone's capacity: the size attribute, or the image's size; whole blocks and no smaller than the image. */

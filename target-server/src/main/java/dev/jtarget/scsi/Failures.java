@@ -3,6 +3,8 @@ package dev.jtarget.scsi;
 import dev.jtarget.backend.BackendException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,7 +15,18 @@ import org.slf4j.LoggerFactory;
 final class Failures {
     private static final Logger log = LoggerFactory.getLogger(Failures.class);
 
+    private static final long NO_SPACE_WARNING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+    private static final AtomicLong lastNoSpaceWarning = new AtomicLong(System.nanoTime()
+            - NO_SPACE_WARNING_INTERVAL_NANOS);
+
     private Failures() {
+    }
+
+    /** Whether this out-of-space failure is the one to log as a warning (at most one per interval). */
+    private static boolean noSpaceWarningDue() {
+        long now = System.nanoTime();
+        long last = lastNoSpaceWarning.get();
+        return now - last >= NO_SPACE_WARNING_INTERVAL_NANOS && lastNoSpaceWarning.compareAndSet(last, now);
     }
 
     static Sense toSense(Throwable failure, ScsiCommand command) {
@@ -32,9 +45,16 @@ final class Failures {
                 // The SCSI layer checks ranges before calling the backend, so this is a bug on our side.
                 case OUT_OF_RANGE -> Sense.INTERNAL_TARGET_FAILURE;
             };
-            log.warn("LUN {} opcode {}h task {}: backend failed ({}): {}", command.lun(),
-                    Integer.toHexString(command.opcode()), Integer.toHexString(command.taskTag()), sense,
-                    backend.getMessage());
+            if (backend.kind() == BackendException.Kind.NO_SPACE && !noSpaceWarningDue()) {
+                // A full disk fails writes by the thousand: a warning every few seconds says enough.
+                log.debug("LUN {} opcode {}h task {}: no space ({}): {}", command.lun(),
+                        Integer.toHexString(command.opcode()), Integer.toHexString(command.taskTag()), sense,
+                        backend.getMessage());
+            } else {
+                log.warn("LUN {} opcode {}h task {}: backend failed ({}): {}", command.lun(),
+                        Integer.toHexString(command.opcode()), Integer.toHexString(command.taskTag()), sense,
+                        backend.getMessage());
+            }
             return sense;
         }
         log.error("LUN {} opcode {}h task {}: internal failure", command.lun(),

@@ -5,6 +5,7 @@ import dev.jtarget.backend.BlockBackend;
 import dev.jtarget.config.ClonePerInitiatorConfig;
 import dev.jtarget.config.LunConfig;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.UnaryOperator;
@@ -43,6 +44,8 @@ public final class LogicalUnit {
     private final ReservationState persistentReservation;
     private final InFlightCommands inFlight = new InFlightCommands();
     private final HeldCopyResults heldCopyResults = new HeldCopyResults();
+    /** The space this unit's blocks come from is above its soft threshold (see {@link #softThresholdReached}). */
+    private volatile boolean aboveSoftThreshold;
 
     private LogicalUnit(int id, BlockBackend backend, int blockSize, int physicalBlockSize, boolean readOnly,
                         DeviceIdentity identity, boolean writeCache, ReservationStore reservationStore) {
@@ -250,6 +253,22 @@ public final class LogicalUnit {
 
     void nexusLoggedIn(ItNexus nexus) {
         unitAttentions.nexusLoggedIn(nexus);
+        if (aboveSoftThreshold) {
+            // A nexus that logs in while the space is short is told as well: it never saw the crossing.
+            unitAttentions.establishFor(List.of(nexus), Sense.THIN_PROVISIONING_SOFT_THRESHOLD_REACHED);
+        }
+    }
+
+    /**
+     * The space this unit's blocks are provisioned from crossed its soft threshold: upwards ({@code reached}), and
+     * every logged-in nexus gets THIN PROVISIONING SOFT THRESHOLD REACHED once (SBC-3 §4.7.3.7.6 with SITUA=0: on
+     * every I_T nexus), or downwards, which re-arms the threshold.
+     */
+    public void softThresholdReached(boolean reached) {
+        aboveSoftThreshold = reached;
+        if (reached) {
+            unitAttentions.establishForAll(Sense.THIN_PROVISIONING_SOFT_THRESHOLD_REACHED);
+        }
     }
 
     /** I_T nexus loss releases that nexus's SPC-2 reservation (SPC-2 §5.5.1); persistent ones survive it. */

@@ -45,7 +45,10 @@ record Sense(int key, int asc, int ascq, boolean informationValid, long informat
     static final Sense RESERVATIONS_PREEMPTED = of(UNIT_ATTENTION, 0x2A, 0x03);
     static final Sense RESERVATIONS_RELEASED = of(UNIT_ATTENTION, 0x2A, 0x04);
     static final Sense REGISTRATIONS_PREEMPTED = of(UNIT_ATTENTION, 0x2A, 0x05);
+    /** SBC-3 §4.7.3.7: the space the logical unit's blocks are provisioned from is nearly used up. */
+    static final Sense THIN_PROVISIONING_SOFT_THRESHOLD_REACHED = of(UNIT_ATTENTION, 0x38, 0x07);
     static final Sense WRITE_PROTECTED = of(DATA_PROTECT, 0x27, 0x00);
+    /** SBC-3 §4.7.3.6: a write needs blocks provisioned and there is no space for them (permanent exhaustion). */
     static final Sense SPACE_ALLOCATION_FAILED = of(DATA_PROTECT, 0x27, 0x07);
     static final Sense DATA_PHASE_ERROR = of(ABORTED_COMMAND, 0x4B, 0x00);
     /** An EXTENDED COPY segment failed on its source or destination (SPC-4 §6.4.5); nothing more to say. */

@@ -33,6 +33,11 @@ final class UnitAttentions {
         });
     }
 
+    /** Queues {@code condition} for every logged-in nexus, unless it is already queued there. */
+    void establishForAll(Sense condition) {
+        pending.values().forEach(queue -> add(queue, condition));
+    }
+
     /** Queues {@code condition} for each of {@code nexuses} that is logged in, unless it is already queued there. */
     void establishFor(Collection<ItNexus> nexuses, Sense condition) {
         for (ItNexus nexus : nexuses) {

@@ -52,6 +52,8 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
     private final Clock clock;
     /** What new clones are made of. */
     private volatile ImageConfig image;
+    /** The free space of the clone directory's filesystem, which every clone's writes are checked against. */
+    private final SpaceWatch spaceWatch;
     /** Set when the server stops: the sessions end then, but the machines did not log out, so nothing is reset. */
     private volatile boolean stopping;
 
@@ -69,6 +71,7 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
         this.decorateBackend = decorateBackend;
         this.clock = clock;
         Files.createDirectories(config.dir());
+        this.spaceWatch = new SpaceWatch(config.dir(), config.space());
         imageCaches.of(image);
     }
 
@@ -125,21 +128,33 @@ final class InitiatorClones implements ClonePerInitiatorTarget.Clones {
             create(file, initiatorName);
         }
         record(file, initiatorName, true);
-        BlockBackend raw = decorateBackend.apply(Qcow2Overlay.open(file, config.blockSize(), backingCache(file)));
+        SpaceWatch.Registration space = spaceWatch.register(initiatorName);
         BlockBackend backend;
         try {
-            backend = cache.attach(raw, targetName + "/" + initiatorName + "/lun" + config.lunId());
-        } catch (RuntimeException e) {
-            raw.close();
+            Qcow2Overlay overlay = Qcow2Overlay.open(file, config.blockSize(), backingCache(file), space);
+            backend = new SpaceAdmission(attach(decorateBackend.apply(overlay), initiatorName), overlay, space);
+        } catch (IOException | RuntimeException e) {
+            space.close();
             throw e;
         }
         try {
             LogicalUnit unit = LogicalUnit.createClone(targetName, initiatorName, config, backend);
+            space.onSoftThreshold(unit::softThresholdReached);
             log.info("{} LUN {} for {}: {} ({} bytes)", targetName, config.lunId(), initiatorName,
                     backend.describe(), backend.sizeBytes());
             return unit;
         } catch (RuntimeException e) {
             backend.close();
+            throw e;
+        }
+    }
+
+    /** The overlay behind the write-back cache; closed again when attaching fails. */
+    private BlockBackend attach(BlockBackend raw, String initiatorName) {
+        try {
+            return cache.attach(raw, targetName + "/" + initiatorName + "/lun" + config.lunId());
+        } catch (RuntimeException e) {
+            raw.close();
             throw e;
         }
     }

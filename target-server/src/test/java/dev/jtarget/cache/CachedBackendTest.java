@@ -300,6 +300,19 @@ class CachedBackendTest {
         assertEquals(0, ((CachedBackend) lun).statistics().pinnedBytes());
     }
 
+    /** SYNCHRONIZE CACHE then reports SPACE ALLOCATION FAILED rather than a medium error. */
+    @Test
+    void writeBackOutOfSpaceFailsFlushWithNoSpace() {
+        disk.failWritesWith(BackendException.Kind.NO_SPACE);
+        write(lun, 0, pattern(PAGE, 1));
+
+        ExecutionException flushFailure = assertThrows(ExecutionException.class, () -> lun.flush().get());
+        assertEquals(BackendException.Kind.NO_SPACE, ((BackendException) flushFailure.getCause()).kind());
+        disk.failWrites(false);
+        join(lun.flush());
+        assertArrayEquals(pattern(PAGE, 1), slice(disk.durable(), 0, PAGE));
+    }
+
     @Test
     void closeWritesBackEverythingFlushesAndClosesTheBackend() {
         for (int page = 0; page < 20; page++) {

@@ -40,6 +40,7 @@ final class RecordingBackend implements BlockBackend {
     private boolean holdingWrites;
     private boolean holdingDiscards;
     private volatile boolean failWrites;
+    private volatile BackendException.Kind failureKind = BackendException.Kind.WRITE_ERROR;
     private volatile boolean closed;
 
     /** Completes every request inline. */
@@ -103,6 +104,12 @@ final class RecordingBackend implements BlockBackend {
 
     void failWrites(boolean fail) {
         failWrites = fail;
+    }
+
+    /** Failed writes fail with {@code kind} (default WRITE_ERROR). */
+    void failWritesWith(BackendException.Kind kind) {
+        failureKind = kind;
+        failWrites = true;
     }
 
     boolean failingWrites() {
@@ -172,7 +179,7 @@ final class RecordingBackend implements BlockBackend {
         CompletableFuture<Void> future = new CompletableFuture<>();
         Runnable completion = () -> {
             if (failWrites) {
-                future.completeExceptionally(new BackendException(BackendException.Kind.WRITE_ERROR, "injected"));
+                future.completeExceptionally(new BackendException(failureKind, "injected"));
                 return;
             }
             int length = 0;

@@ -73,6 +73,29 @@ class CloneConfigTest {
     }
 
     @Test
+    void spaceLimitsAreReadAndDefaultToNinetyPercentAndAnAutomaticReserve() throws ConfigException {
+        ClonePerInitiatorConfig.Space space = load(config(IMAGE, "    <clone-per-initiator image=\"gold\" dir=\"c\""
+                + " space-soft-threshold=\"75%\" space-reserve=\"8GiB\"/>\n")).targets().getFirst().clones()
+                .orElseThrow().space();
+        assertEquals(new ClonePerInitiatorConfig.Space(75, 8L << 30), space);
+        assertEquals(ClonePerInitiatorConfig.Space.DEFAULTS, load(config(IMAGE,
+                "    <clone-per-initiator image=\"gold\" dir=\"c\"/>\n")).targets().getFirst().clones()
+                .orElseThrow().space());
+    }
+
+    @Test
+    void aSoftThresholdOutsideOneToNinetyNinePercentOrABadReserveIsReported() {
+        List<String> threshold = problems(config(IMAGE,
+                "    <clone-per-initiator image=\"gold\" dir=\"c\" space-soft-threshold=\"100%\"/>\n"));
+        assertEquals(1, threshold.size(), threshold.toString());
+        assertTrue(threshold.getFirst().startsWith("5:") && threshold.getFirst().contains("space-soft-threshold"),
+                threshold.toString());
+        assertEquals(List.of("5:69: cannot parse size 'lots': use bytes or a number with KiB/MiB/GiB/TiB (or K/M/G/T)"),
+                problems(config(IMAGE,
+                        "    <clone-per-initiator image=\"gold\" dir=\"c\" space-reserve=\"lots\"/>\n")));
+    }
+
+    @Test
     void aZeroReadCacheTurnsItOff() throws ConfigException {
         ImageConfig image = load(config("  <image name=\"gold\" path=\"gold.raw\" read-cache=\"0\"/>\n",
                 "    <clone-per-initiator image=\"gold\" dir=\"c\"/>\n")).targets().getFirst().clones()

@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
  * path a second time with libc {@code open(2)}; both descriptors share one inode, so a hole punched here is seen by
  * the channel's reads at once (a direct read first writes back and drops the page cache of its range).
  */
-final class HolePuncher implements AutoCloseable {
+public final class HolePuncher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(HolePuncher.class);
 
     private final int fd;
@@ -30,9 +30,9 @@ final class HolePuncher implements AutoCloseable {
     }
 
     /** Opens {@code path} for hole punching, or returns empty (and says why) where that is impossible. */
-    static Optional<HolePuncher> open(Path path) throws IOException {
+    public static Optional<HolePuncher> open(Path path) throws IOException {
         if (Libc.unavailable() != null) {
-            log.warn("cannot punch holes in {}: {}; discards will write zeros instead", path, Libc.unavailable());
+            log.warn("cannot punch holes in {}: {}; freed ranges keep their space", path, Libc.unavailable());
             return Optional.empty();
         }
         return Optional.of(new HolePuncher(Libc.open(path.toString(), Libc.O_RDWR | Libc.O_CLOEXEC), path));
@@ -41,9 +41,10 @@ final class HolePuncher implements AutoCloseable {
     /**
      * Deallocates {@code [offset, offset + length)}; the range then reads as zeros and the file keeps its length.
      *
-     * @return false when the filesystem cannot punch holes (the caller writes zeros instead)
+     * @return false when the filesystem cannot punch holes (the range keeps its space; a caller that needs zeros
+     *         writes them)
      */
-    boolean punchHole(long offset, long length) throws IOException {
+    public boolean punchHole(long offset, long length) throws IOException {
         if (unsupported) {
             return false;
         }
@@ -58,7 +59,7 @@ final class HolePuncher implements AutoCloseable {
             if (e.errno() != Libc.EOPNOTSUPP && e.errno() != Libc.ENOSYS) {
                 throw e;
             }
-            log.info("the filesystem of {} cannot punch holes ({}); discards will write zeros instead", path,
+            log.info("the filesystem of {} cannot punch holes ({}); freed ranges keep their space", path,
                     e.getMessage());
             unsupported = true;
             return false;

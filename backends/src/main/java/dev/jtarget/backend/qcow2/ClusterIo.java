@@ -2,6 +2,7 @@ package dev.jtarget.backend.qcow2;
 
 import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
+import dev.jtarget.backend.file.HolePuncher;
 import dev.jtarget.backend.image.ImageReadCache;
 import dev.jtarget.backend.io.ChannelIo;
 import java.io.IOException;
@@ -11,6 +12,7 @@ import java.nio.channels.FileChannel;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -27,6 +29,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>The metadata lock serialises table lookups and updates only; data I/O runs outside it, so requests on
  * different clusters overlap, copy-on-write included. A guest cluster being copied on write is marked busy until its
  * L2 entry is set, and other writes and discards of that cluster wait for it.
+ *
+ * <p>Space: a write accepted by a cache above is promised the clusters it will allocate before it is acknowledged
+ * ({@link ClusterPromises}); the data path tells the promises what it finds and allocates.
  */
 final class ClusterIo {
     /** Dirty L2 tables kept before an allocating write writes the metadata back on its own. */
@@ -48,15 +53,22 @@ final class ClusterIo {
     private final ReentrantLock metadata = new ReentrantLock();
     /** Guest clusters being copied on write, completed when their L2 entry is set (guarded by the metadata lock). */
     private final Map<Long, CompletableFuture<Void>> allocating = new HashMap<>();
+    /** Returns freed clusters' space to the filesystem; null where holes cannot be punched. */
+    private final HolePuncher puncher;
+    private final ClusterPromises promises;
 
     /** @param file the overlay's channel, which {@code io} writes data through; metadata is read and written on it */
-    ClusterIo(Qcow2Header header, ChannelIo io, FileChannel file, ImageReadCache backing) throws IOException {
+    ClusterIo(Qcow2Header header, ChannelIo io, FileChannel file, ImageReadCache backing, SpaceAccount space,
+              HolePuncher puncher) throws IOException {
         this.header = header;
+        this.puncher = puncher;
+        long guestClusters = (header.virtualSize() + header.clusterSize() - 1) >>> header.clusterBits();
+        this.promises = new ClusterPromises(space, guestClusters, header.clusterBits());
         this.io = io;
         this.file = file;
         this.backing = backing;
         this.backingSize = backing == null ? 0 : backing.imageSize();
-        this.refcounts = Refcounts.load(file, header);
+        this.refcounts = Refcounts.load(file, header, space);
         this.map = ClusterMap.load(file, refcounts, header);
         this.zeros = ByteBuffer.allocateDirect((int) header.clusterSize()).asReadOnlyBuffer();
     }
@@ -110,10 +122,30 @@ final class ClusterIo {
     private long entry(long guestCluster) throws IOException {
         metadata.lock();
         try {
-            return supported(map.entry(guestCluster), guestCluster);
+            long entry = supported(map.entry(guestCluster), guestCluster);
+            if (isOwned(entry)) {
+                promises.owned(guestCluster);
+            }
+            return entry;
         } finally {
             metadata.unlock();
         }
+    }
+
+    /** A host cluster of our own that a write may overwrite in place. */
+    private static boolean isOwned(long entry) {
+        return (entry & ClusterMap.OFFSET_MASK) != 0 && (entry & ClusterMap.COPIED) != 0
+                && (entry & ClusterMap.ZERO) == 0;
+    }
+
+    /** See {@link ClusterPromises#promise}. */
+    boolean promise(long offset, long length) {
+        return promises.promise(offset, length);
+    }
+
+    /** Gives back every promise still open (the overlay closes). */
+    void cancelPromises() {
+        promises.cancelAll();
     }
 
     private static long supported(long entry, long guestCluster) {
@@ -139,8 +171,9 @@ final class ClusterIo {
                 if (busy == null) {
                     long entry = supported(map.entry(guestCluster), guestCluster);
                     host = entry & ClusterMap.OFFSET_MASK;
-                    boolean owned = host != 0 && (entry & ClusterMap.COPIED) != 0 && (entry & ClusterMap.ZERO) == 0;
-                    if (!owned) {
+                    if (isOwned(entry)) {
+                        promises.owned(guestCluster);
+                    } else {
                         allocation = beginAllocation(guestCluster, entry);
                     }
                 }
@@ -167,10 +200,14 @@ final class ClusterIo {
     private record Allocation(long guestCluster, long entry, long host, boolean reuse) {
     }
 
-    /** Under the metadata lock: chooses the host cluster and marks the guest cluster busy. */
+    /**
+     * Under the metadata lock: chooses the host cluster and marks the guest cluster busy. The L2 table comes first,
+     * so that a lack of space for it fails the request while nothing has been allocated yet.
+     */
     private Allocation beginAllocation(long guestCluster, long entry) throws IOException {
         long oldHost = entry & ClusterMap.OFFSET_MASK;
         boolean reuse = oldHost != 0 && (entry & ClusterMap.COPIED) != 0;
+        map.ensureTable(guestCluster);
         long host = reuse ? oldHost : refcounts.allocate();
         allocating.put(guestCluster, new CompletableFuture<>());
         return new Allocation(guestCluster, entry, host, reuse);
@@ -206,10 +243,11 @@ final class ClusterIo {
         try {
             long oldHost = allocation.entry() & ClusterMap.OFFSET_MASK;
             if (written) {
-                map.setEntry(allocation.guestCluster(), allocation.host() | ClusterMap.COPIED);
+                setAllocatedEntry(allocation);
                 if (!allocation.reuse() && oldHost != 0) {
                     refcounts.release(oldHost);
                 }
+                promises.allocated(allocation.guestCluster(), !allocation.reuse());
             } else if (!allocation.reuse()) {
                 refcounts.unallocate(allocation.host()); // nothing refers to it: give it back rather than leak it
             }
@@ -219,6 +257,18 @@ final class ClusterIo {
         } finally {
             allocating.remove(allocation.guestCluster()).complete(null);
             metadata.unlock();
+        }
+    }
+
+    /** Points the L2 entry at the written cluster; should that fail, a new cluster is given back, not leaked. */
+    private void setAllocatedEntry(Allocation allocation) throws IOException {
+        try {
+            map.setEntry(allocation.guestCluster(), allocation.host() | ClusterMap.COPIED);
+        } catch (IOException | RuntimeException e) {
+            if (!allocation.reuse()) {
+                refcounts.unallocate(allocation.host());
+            }
+            throw e;
         }
     }
 
@@ -268,6 +318,7 @@ final class ClusterIo {
                 return busy;
             }
             long entry = supported(map.entry(guestCluster), guestCluster);
+            promises.zeroed(guestCluster); // a cache above dropped the data of the whole cluster before calling us
             if (entry == ClusterMap.ZERO || (entry == 0 && readsAsZeros(entry, guestCluster))) {
                 return null; // nothing to change: no metadata for the zeros past the end of the golden image
             }
@@ -321,12 +372,43 @@ final class ClusterIo {
     void applyReleases(Set<Long> releasable) throws IOException {
         metadata.lock();
         try {
-            refcounts.applyReleases(releasable);
+            SortedSet<Long> freed = refcounts.applyReleases(releasable);
             refcounts.writeBlocks();
             io.force();
+            punch(freed);
         } finally {
             metadata.unlock();
         }
+    }
+
+    /**
+     * Gives the filesystem the space of clusters now free, in runs of adjacent clusters, so UNMAP in a clone frees
+     * space on the disk below (a later allocation of such a cluster writes all of it again). Done while no request
+     * runs and before anyone can allocate them again (the caller's reuse gate and the metadata lock).
+     */
+    private void punch(SortedSet<Long> freed) throws IOException {
+        if (puncher == null) {
+            return;
+        }
+        long runStart = -1;
+        long runEnd = -1;
+        for (long cluster : freed) {
+            if (cluster != runEnd) {
+                if (runStart >= 0 && !punchRun(runStart, runEnd)) {
+                    return;
+                }
+                runStart = cluster;
+            }
+            runEnd = cluster + 1;
+        }
+        if (runStart >= 0) {
+            punchRun(runStart, runEnd);
+        }
+    }
+
+    private boolean punchRun(long startCluster, long endCluster) throws IOException {
+        return puncher.punchHole(startCluster << header.clusterBits(),
+                (endCluster - startCluster) << header.clusterBits());
     }
 
     private long guestCluster(long offset) {

@@ -15,6 +15,10 @@ import java.util.Set;
  * <p>Changed tables are written only by {@link #writeL2Tables()} then {@link #writeL1()}, which the overlay calls after
  * the data and the refcounts they depend on are durable; a new L2 table is thus on disk before the L1 entry pointing
  * to it. Clean L2 tables beyond {@link #CACHED_TABLES} are evicted; dirty ones stay until written.
+ *
+ * <p>So that write-back never needs new space (see {@link Refcounts}), a new L2 table is written with zeros when it
+ * is allocated, and the first time this map adds a table the L1 table is rewritten as it is on disk: images we create
+ * leave it a hole, which the filesystem would otherwise have to fill at write-back.
  */
 final class ClusterMap {
     /** L1 and L2 entries: bits 9-55 hold the host offset. */
@@ -35,6 +39,9 @@ final class ClusterMap {
     private final long l1Offset;
     private final long[] l1;
     private boolean l1Dirty;
+    /** The L1 table as read at open, which is what it is on disk until the first table is added and it is claimed. */
+    private final long[] durableL1;
+    private boolean l1Reserved;
     private final LinkedHashMap<Long, long[]> tables = new LinkedHashMap<>(16, 0.75f, true);
     private final Set<Long> dirtyTables = new HashSet<>();
 
@@ -45,6 +52,7 @@ final class ClusterMap {
         this.entriesPerTable = (1 << clusterBits) / 8;
         this.l1Offset = l1Offset;
         this.l1 = l1;
+        this.durableL1 = l1.clone();
     }
 
     static ClusterMap load(FileChannel file, Refcounts refcounts, Qcow2Header header) throws IOException {
@@ -66,21 +74,33 @@ final class ClusterMap {
 
     /** Sets the L2 entry of a guest cluster, allocating its L2 table when there is none yet. */
     void setEntry(long guestCluster, long entry) throws IOException {
+        long l2Offset = ensureTable(guestCluster);
+        table(l2Offset)[(int) (guestCluster % entriesPerTable)] = entry;
+        dirtyTables.add(l2Offset);
+    }
+
+    /**
+     * The offset of the L2 table mapping {@code guestCluster}, allocated (and its space claimed) when there is none
+     * yet. Callers about to write a new data cluster call it first, so that running out of space fails the request
+     * before its data cluster exists rather than after, when the cluster could only leak.
+     */
+    long ensureTable(long guestCluster) throws IOException {
         int l1Index = l1Index(guestCluster);
         long l2Offset = l1[l1Index] & OFFSET_MASK;
-        long[] table;
-        if (l2Offset == 0) {
-            l2Offset = refcounts.allocate();
-            table = new long[entriesPerTable];
-            tables.put(l2Offset, table);
-            // We never share L2 tables (no snapshots), so the refcount is 1 and COPIED must be set.
-            l1[l1Index] = l2Offset | COPIED;
-            l1Dirty = true;
-        } else {
-            table = table(l2Offset);
+        if (l2Offset != 0) {
+            return l2Offset;
         }
-        table[(int) (guestCluster % entriesPerTable)] = entry;
+        if (!l1Reserved) {
+            Qcow2Io.writeLongs(file, durableL1, l1Offset);
+            l1Reserved = true;
+        }
+        l2Offset = refcounts.allocateReserved();
+        tables.put(l2Offset, new long[entriesPerTable]);
         dirtyTables.add(l2Offset);
+        // We never share L2 tables (no snapshots), so the refcount is 1 and COPIED must be set.
+        l1[l1Index] = l2Offset | COPIED;
+        l1Dirty = true;
+        return l2Offset;
     }
 
     int dirtyTableCount() {

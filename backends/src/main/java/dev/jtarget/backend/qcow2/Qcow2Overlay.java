@@ -5,6 +5,7 @@ import dev.jtarget.backend.BackendException;
 import dev.jtarget.backend.BackendException.Kind;
 import dev.jtarget.backend.BlockBackend;
 import dev.jtarget.backend.RequestChecks;
+import dev.jtarget.backend.file.HolePuncher;
 import dev.jtarget.backend.image.ImageReadCache;
 import dev.jtarget.backend.io.ChannelIo;
 import dev.jtarget.backend.io.Positional;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * A copy-on-write disk: a qcow2 version 3 image (QEMU's docs/interop/qcow2.txt) whose backing file is a raw golden
  * image. Guest clusters never written read from the backing file (zeros past its end); the first write to one
  * allocates a host cluster, filled from the backing file around the written bytes. Discard and write-zeroes set the
- * L2 "all zeros" flag and free the host cluster, so such blocks read as zeros, not as the golden image. Crash
+ * L2 "all zeros" flag and free the host cluster, so such blocks read as zeros, not as the golden image; the next
+ * flush punches a hole where the cluster was, giving its space back to the filesystem. Crash
  * consistency and locking of the data path are described in {@link ClusterIo}.
  *
  * <p>Requests run on the I/O threads, each under the read side of {@link #reuseGate}; freed clusters become
@@ -49,20 +51,33 @@ public final class Qcow2Overlay implements BlockBackend {
     /** The backing image's cache when this overlay opened it itself (uncached), to be closed with the overlay. */
     private final ImageReadCache ownedBacking;
     private final ClusterIo clusters;
+    /** Punches the holes of freed clusters; null where the filesystem or platform cannot. */
+    private final HolePuncher puncher;
     private final ReentrantReadWriteLock reuseGate = new ReentrantReadWriteLock();
     /** One flush at a time, so the clusters one flush found releasable are not applied by another as well. */
     private final ReentrantLock flushing = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private Qcow2Overlay(Path path, Qcow2Header header, int blockSize, FileChannel file, ImageReadCache backing,
-                         ImageReadCache ownedBacking) throws IOException {
+                         ImageReadCache ownedBacking, SpaceAccount space) throws IOException {
         this.path = path;
         this.header = header;
         this.blockSize = blockSize;
         this.ownedBacking = ownedBacking;
         this.io = new ChannelIo(file, Transfer.through(Positional.of(file)), "qcow2-io-" + path.getFileName(),
                 IO_THREADS, describe());
-        this.clusters = new ClusterIo(header, io, file, backing);
+        HolePuncher opened = null;
+        try {
+            opened = HolePuncher.open(path).orElse(null);
+            this.clusters = new ClusterIo(header, io, file, backing, space, opened);
+        } catch (IOException | RuntimeException e) {
+            if (opened != null) {
+                opened.close();
+            }
+            io.shutdown(Duration.ZERO); // stops the I/O threads; the caller closes the file
+            throw e;
+        }
+        this.puncher = opened;
     }
 
     /** Creates an empty overlay of {@code backingRawImage} with 64 KiB clusters. */
@@ -94,6 +109,15 @@ public final class Qcow2Overlay implements BlockBackend {
      * With {@code sharedBacking} null, as {@link #open(Path, int)}.
      */
     public static Qcow2Overlay open(Path overlay, int blockSize, ImageReadCache sharedBacking) throws IOException {
+        return open(overlay, blockSize, sharedBacking, SpaceAccount.UNLIMITED);
+    }
+
+    /**
+     * As {@link #open(Path, int, ImageReadCache)}, with every cluster the overlay allocates reported to {@code space},
+     * which {@link #promise} asks before a write is accepted.
+     */
+    public static Qcow2Overlay open(Path overlay, int blockSize, ImageReadCache sharedBacking, SpaceAccount space)
+            throws IOException {
         FileChannel file = FileChannel.open(overlay, StandardOpenOption.READ, StandardOpenOption.WRITE);
         ImageReadCache owned = null;
         try {
@@ -120,7 +144,7 @@ public final class Qcow2Overlay implements BlockBackend {
                     backing = owned;
                 }
             }
-            Qcow2Overlay opened = new Qcow2Overlay(overlay, header, blockSize, file, backing, owned);
+            Qcow2Overlay opened = new Qcow2Overlay(overlay, header, blockSize, file, backing, owned, space);
             log.info("opened qcow2 overlay {} ({} bytes, {}-byte clusters, backing {}{})", overlay,
                     header.virtualSize(), header.clusterSize(), header.backingFile(),
                     backing == owned ? "" : " through its shared read cache");
@@ -193,6 +217,11 @@ public final class Qcow2Overlay implements BlockBackend {
         return blockSize;
     }
 
+    /** The unit the overlay allocates in: a write to part of an unallocated cluster allocates all of it. */
+    public long clusterSize() {
+        return header.clusterSize();
+    }
+
     @Override
     public BackendCapabilities capabilities() {
         // Discard sets the zero flag, so discarded blocks read as zeros (LBPRZ) rather than as the backing image.
@@ -209,6 +238,16 @@ public final class Qcow2Overlay implements BlockBackend {
     public CompletableFuture<Void> write(long offset, ByteBuffer[] sources, boolean fua) {
         long length = GatheredCursor.length(sources);
         return submit("write", offset, length, Kind.WRITE_ERROR, fua, () -> clusters.write(offset, sources, length));
+    }
+
+    /**
+     * Called when a write of {@code [offset, offset + length)} is accepted, before a cache above acknowledges it: sets
+     * aside in the {@link SpaceAccount} the clusters it may allocate when it reaches this overlay, unless they are
+     * ours already. Returns false when the account has no room for them; the write must then be refused. Never
+     * blocks.
+     */
+    public boolean promise(long offset, long length) {
+        return length == 0 || clusters.promise(offset, length);
     }
 
     @Override
@@ -304,8 +343,12 @@ public final class Qcow2Overlay implements BlockBackend {
         } catch (IOException | RuntimeException e) {
             log.warn("writing the metadata of {} back on close failed", path, e);
         }
+        clusters.cancelPromises();
         try {
             io.shutdown(CLOSE_GRACE);
+            if (puncher != null) {
+                puncher.close();
+            }
             if (ownedBacking != null) {
                 ownedBacking.close();
             }

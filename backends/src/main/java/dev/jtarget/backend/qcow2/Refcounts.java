@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.TreeSet;
 
 /**
@@ -20,6 +21,11 @@ import java.util.TreeSet;
  * them, and a freed cluster's refcount drops only after the L2 entry that pointed to it no longer does
  * ({@link #release} defers it until {@link #applyReleases}). At worst a crash leaks clusters.
  *
+ * <p>A new metadata cluster (refcount block, L2 table) is written with zeros the moment it is allocated, so the
+ * filesystem gives it its blocks then: when space runs out, the request allocating it fails and nothing changes,
+ * rather than a later metadata write-back failing half way (refcounts durable, the L2 entries that need them not:
+ * leaked clusters). Write-back then only overwrites blocks the file already has.
+ *
  * <p>Loaded refcount blocks stay in memory: two bytes per host cluster, 1/32768 of the file at 64 KiB clusters.
  */
 final class Refcounts {
@@ -27,6 +33,7 @@ final class Refcounts {
     private static final long TABLE_OFFSET_MASK = ~0x1ffL;
 
     private final FileChannel file;
+    private final SpaceAccount space;
     private final int clusterBits;
     private final int entriesPerBlock;
     private final long tableOffset;
@@ -39,21 +46,22 @@ final class Refcounts {
     /** Every cluster below this one is in use or awaiting release: where the search for a free one starts. */
     private long firstCandidate;
 
-    private Refcounts(FileChannel file, int clusterBits, long tableOffset, long[] table) {
+    private Refcounts(FileChannel file, SpaceAccount space, int clusterBits, long tableOffset, long[] table) {
         this.file = file;
+        this.space = space;
         this.clusterBits = clusterBits;
         this.entriesPerBlock = (1 << clusterBits) / 2;
         this.tableOffset = tableOffset;
         this.table = table;
     }
 
-    static Refcounts load(FileChannel file, Qcow2Header header) throws IOException {
+    static Refcounts load(FileChannel file, Qcow2Header header, SpaceAccount space) throws IOException {
         long bytes = (long) header.refcountTableClusters() << header.clusterBits();
         if (bytes > Integer.MAX_VALUE) {
             throw new IOException("refcount table of " + bytes + " bytes is too large");
         }
         long[] table = Qcow2Io.readLongs(file, (int) (bytes / 8), header.refcountTableOffset());
-        return new Refcounts(file, header.clusterBits(), header.refcountTableOffset(), table);
+        return new Refcounts(file, space, header.clusterBits(), header.refcountTableOffset(), table);
     }
 
     /**
@@ -62,6 +70,7 @@ final class Refcounts {
      *
      * @throws BackendException NO_SPACE when the refcount table cannot describe another cluster (growing the table
      *                          is not implemented; images we create get a table large enough for their whole size)
+     * @throws IOException      when the file has no room for a new refcount block (nothing has changed then)
      */
     long allocate() throws IOException {
         for (long cluster = firstCandidate; ; cluster++) {
@@ -73,6 +82,7 @@ final class Refcounts {
             char[] block = block((int) index);
             int slot = (int) (cluster % entriesPerBlock);
             if (block == null) {
+                reserve(cluster << clusterBits);
                 block = new char[entriesPerBlock];
                 block[slot] = 1;
                 blocks.put((int) index, block);
@@ -90,6 +100,28 @@ final class Refcounts {
         }
     }
 
+    /**
+     * {@link #allocate} for a metadata cluster: the cluster is written with zeros at once, so the filesystem has
+     * given it its blocks before anything refers to it; when it has none left the allocation is undone and the
+     * IOException (ENOSPC) thrown.
+     */
+    long allocateReserved() throws IOException {
+        long offset = allocate();
+        try {
+            reserve(offset);
+        } catch (IOException | RuntimeException e) {
+            unallocate(offset);
+            throw e;
+        }
+        return offset;
+    }
+
+    /** Writes a cluster of zeros at {@code offset} and reports the space it took. */
+    private void reserve(long offset) throws IOException {
+        Qcow2Io.writeFully(file, ByteBuffer.allocate(1 << clusterBits), offset);
+        space.allocated(1L << clusterBits, 0);
+    }
+
     /** The cluster at {@code offset} lost its only reference in memory; its refcount drops in applyReleases. */
     void release(long offset) {
         released.add(offset >>> clusterBits);
@@ -103,13 +135,16 @@ final class Refcounts {
     /**
      * Decrements the refcount of each cluster still awaiting release (a cluster applied once is skipped, so a stale
      * set can never free a cluster that was reallocated since); the caller guarantees no request still uses them.
+     * Returns the clusters now free (refcount 0), in order.
      */
-    void applyReleases(Set<Long> clusters) throws IOException {
+    SortedSet<Long> applyReleases(Set<Long> clusters) throws IOException {
+        SortedSet<Long> freed = new TreeSet<>();
         for (long cluster : clusters) {
-            if (released.remove(cluster)) {
-                decrement(cluster);
+            if (released.remove(cluster) && decrement(cluster) == 0) {
+                freed.add(cluster);
             }
         }
+        return freed;
     }
 
     /** Gives back at once a cluster {@link #allocate} returned but nothing ever referred to (its write failed). */
@@ -117,7 +152,8 @@ final class Refcounts {
         decrement(offset >>> clusterBits);
     }
 
-    private void decrement(long cluster) throws IOException {
+    /** Returns the new refcount. */
+    private int decrement(long cluster) throws IOException {
         int index = blockIndex(cluster);
         char[] block = block(index);
         int slot = (int) (cluster % entriesPerBlock);
@@ -127,6 +163,7 @@ final class Refcounts {
         block[slot]--;
         dirtyBlocks.add(index);
         firstCandidate = Math.min(firstCandidate, cluster);
+        return block[slot];
     }
 
     /** Writes the changed refcount blocks; returns whether anything was written. */

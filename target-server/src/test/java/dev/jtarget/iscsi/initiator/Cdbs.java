@@ -17,6 +17,11 @@ public final class Cdbs {
         return tenByte(0x2a, lba, blocks);
     }
 
+    /** SYNCHRONIZE CACHE (10) of the whole logical unit. */
+    public static byte[] synchronizeCache10() {
+        return tenByte(0x35, 0, 0);
+    }
+
     private static byte[] tenByte(int opcode, long lba, int blocks) {
         return new byte[] {(byte) opcode, 0, (byte) (lba >>> 24), (byte) (lba >>> 16), (byte) (lba >>> 8), (byte) lba,
                 0, (byte) (blocks >>> 8), (byte) blocks, 0};
