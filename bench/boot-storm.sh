@@ -10,15 +10,17 @@
 # The image and the clones live on tmpfs, so the target's CPU and its shared image read cache are measured, not a
 # disk; the image bytes come from the line the server logs at shutdown ("... bytes read from the image file, ...").
 #
-# A fresh server serves every row, so each row starts with an empty read cache and no clones. Before the storm,
+# A fresh server serves every run of a row, so each starts with an empty read cache and no clones. Before the storm,
 # two unmeasured machines boot from a small second image on a second target of the same server, so the JIT has
-# compiled the read path without touching the measured image's cache.
+# compiled the read path without touching the measured image's cache. Every run of a row reads in the same order;
+# the start schedule of run R is drawn from SEED + R - 1. Login and boot times are pooled over the machines of all
+# runs of a row; the all-done time, aggregate rate and image counters are those of the row's median run.
 #
 # Environment (defaults in brackets):
 #   MACHINES ["1 10 50"]  storm sizes, each with every cache of CACHES   CACHES ["64MiB 256MiB"] read-cache values
 #   UNCACHED_MACHINES ["50"] storm sizes also run with read-cache="0"     IMAGE_MIB [200] image size, all of it read
 #   START_WINDOW [2] seconds over which the machines start                SEED [1] boot order and start schedule
-#   PORT [3490]   RESULTS [bench/target/results/boot-storm-DATE] raw results and server logs
+#   RUNS [3] runs of every row   PORT [3490]   RESULTS [bench/target/results/boot-storm-DATE] raw results and server logs
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +30,7 @@ CACHES=${CACHES:-64MiB 256MiB}
 UNCACHED_MACHINES=${UNCACHED_MACHINES-50}
 IMAGE_MIB=${IMAGE_MIB:-200}
 START_WINDOW=${START_WINDOW:-2}
+RUNS=${RUNS:-3}
 SEED=${SEED:-1}
 PORT=${PORT:-3490}
 STARTED="$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -89,11 +92,11 @@ check_machines() {
   fi
 }
 
-# One row: a fresh server with read cache CACHE, the warm-up, then COUNT machines booting at once. Appends the
-# machines' times, the clone creation times and the image cache's counters to results.tsv.
+# One run of a row: a fresh server with read cache CACHE, the warm-up, then COUNT machines booting at once. Prints
+# the machines' times, the clone creation times and the image cache's counters, each line tagged with the run.
 run_storm() {
-  local cache=$1 count=$2
-  local name="storm-$count-$cache"
+  local run=$1 cache=$2 count=$3
+  local name="storm-$count-$cache-run$run"
   local run_dir="$SCRATCH/$name" config="$WORK/$name.xml" log="$WORK/$name.log" machines="$WORK/$name.machines"
   write_config "$config" "$cache" "$run_dir"
   "$ROOT/jtarget" serve --config "$config" >"$log" 2>&1 &
@@ -103,19 +106,20 @@ run_storm() {
   boot_storm "$PORT" "$WARM_UP_IQN" 2 0.2 "$SEED" "$WARM_UP_SCRIPT" >"$WORK/$name.warm-up"
   check_machines "$WORK/$name.warm-up" "$name warm-up"
   say "$name: $count machines, read-cache=\"$cache\""
-  boot_storm "$PORT" "$STORM_IQN" "$count" "$START_WINDOW" "$SEED" "$SCRIPT" >"$machines"
+  boot_storm "$PORT" "$STORM_IQN" "$count" "$START_WINDOW" $((SEED + run - 1)) "$SCRIPT" >"$machines"
   stop_servers
   check_machines "$machines" "$name"
   rm -rf "$run_dir"
-  awk -v c="$cache" -v n="$count" '{ print "machine\t" c "\t" n "\t" $2 "\t" $3 "\t" $4 }' "$machines"
-  sed -n "s/.* $STORM_IQN: created the clone of .* in \([0-9]*\) ms: .*/clone\t$cache\t$count\t\1/p" "$log"
+  local tag="$cache\t$count\t$run"
+  awk -v tag="$tag" '{ print "machine\t" tag "\t" $2 "\t" $3 "\t" $4 }' "$machines"
+  sed -n "s/.* $STORM_IQN: created the clone of .* in \([0-9]*\) ms: .*/clone\t$tag\t\1/p" "$log"
   local counters
   counters=$(sed -n "s|.*read cache of $IMAGE (.*): \([0-9]*\) bytes read from the image file, \([0-9]*\) chunk hits, \([0-9]*\) misses, \([0-9]*\) uncached reads|\1\t\2\t\3\t\4|p" "$log")
   if [[ -z $counters ]]; then
     say "$name: the server logged no read cache counters for $IMAGE (see $log)"
     return 1
   fi
-  printf 'image\t%s\t%s\t%s\n' "$cache" "$count" "$counters"
+  printf "image\t$tag\t%s\n" "$counters"
 }
 
 main() {
@@ -140,18 +144,22 @@ main() {
   client_start=$(client_start_seconds "$WORK/start.qemu-io")
 
   : >"$RESULTS/results.tsv"
-  local cache count
-  for cache in $CACHES; do
-    for count in $MACHINES; do
-      run_storm "$cache" "$count" >>"$RESULTS/results.tsv"
+  local run cache count
+  # Round after round of every row, so that a noisy minute of the shared machine falls on one run of many rows
+  # rather than on every run of one row.
+  for run in $(seq "$RUNS"); do
+    for cache in $CACHES; do
+      for count in $MACHINES; do
+        run_storm "$run" "$cache" "$count" >>"$RESULTS/results.tsv"
+      done
     done
-  done
-  for count in $UNCACHED_MACHINES; do
-    run_storm 0 "$count" >>"$RESULTS/results.tsv"
+    for count in $UNCACHED_MACHINES; do
+      run_storm "$run" 0 "$count" >>"$RESULTS/results.tsv"
+    done
   done
 
   {
-    echo "Measured $STARTED with \`bench/boot-storm.sh\` (MACHINES=\"$MACHINES\", CACHES=\"$CACHES\"," \
+    echo "Measured $STARTED with \`bench/boot-storm.sh\` (RUNS=$RUNS, MACHINES=\"$MACHINES\", CACHES=\"$CACHES\"," \
       "UNCACHED_MACHINES=\"$UNCACHED_MACHINES\", IMAGE_MIB=$IMAGE_MIB, START_WINDOW=$START_WINDOW, SEED=$SEED) on" \
       "$(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), Linux $(uname -r)," \
       "qemu-io $(qemu-io --version | sed -n '1s/^qemu-io version \([^ ]*\).*/\1/p'), shared by the machines and the" \

@@ -1,8 +1,12 @@
-# Turns bench/boot-storm.sh's results.tsv into a Markdown table, one row per storm in the order they ran. Input lines
-# (tab-separated), CACHE being the read-cache attribute and N the number of machines:
-#   machine CACHE N STARTED LOGGED_IN DONE       one machine's times, seconds since the epoch (bench/lib/machines.sh)
-#   clone CACHE N MS                             the server's log: one clone created, in MS milliseconds
-#   image CACHE N BYTES HITS MISSES UNCACHED     the server's log at shutdown: the image read cache's counters
+# Turns bench/boot-storm.sh's results.tsv into a Markdown table, one row per storm (read cache and number of
+# machines) in the order they first ran. Input lines (tab-separated), CACHE being the read-cache attribute, N the
+# number of machines and RUN the run of that row:
+#   machine CACHE N RUN STARTED LOGGED_IN DONE       one machine, seconds since the epoch (bench/lib/machines.sh)
+#   clone CACHE N RUN MS                             the server's log: one clone created, in MS milliseconds
+#   image CACHE N RUN BYTES HITS MISSES UNCACHED     the server's log at shutdown: the image read cache's counters
+# Login, clone creation and boot times are pooled over every machine of every run of a row (median and maximum);
+# the time until the last machine of a run finished is a run's own, and the row shows the run with the median
+# such time: its time, its aggregate rate and its image counters.
 # Needs -v image_bytes=SIZE (the image's size) and -v script=FILE (the qemu-io script every machine ran).
 BEGIN {
     FS = "\t"
@@ -15,27 +19,32 @@ BEGIN {
 
 {
     key = $2 SUBSEP $3
+    run = key SUBSEP $4
     if (!(key in seen)) {
         seen[key] = 1
         order[++rows] = key
         cache_of[key] = $2
         machines_of[key] = $3
     }
+    if (!(run in seen_run)) {
+        seen_run[run] = 1
+        run_of[key, ++runs[key]] = run
+    }
 }
 $1 == "machine" {
     n = ++count[key]
-    login[key, n] = ($5 - $4) * 1000
-    boot[key, n] = $6 - $4
-    if (!(key in first_start) || $4 < first_start[key]) first_start[key] = $4
-    if (!(key in last_done) || $6 > last_done[key]) last_done[key] = $6
+    login[key, n] = ($6 - $5) * 1000
+    boot[key, n] = $7 - $5
+    if (!(run in first_start) || $5 < first_start[run]) first_start[run] = $5
+    if (!(run in last_done) || $7 > last_done[run]) last_done[run] = $7
 }
-$1 == "clone" { clone[key, ++clones[key]] = $4 }
+$1 == "clone" { clone[key, ++clones[key]] = $5 }
 $1 == "image" {
-    image_read[key] = $4
-    counters[key] = $5 " / " $6 " / " $7
+    image_read[run] = $5
+    counters[run] = $6 " / " $7 " / " $8
 }
 
-# Sorts values[key, 1..n] into sorted[1..n] (insertion sort: at most a few hundred values).
+# Sorts values[key, 1..n] into sorted[1..n] (insertion sort: a few hundred values at most).
 function sort_values(values, key, n, sorted,    i, j, t) {
     for (i = 1; i <= n; i++) sorted[i] = values[key, i] + 0
     for (i = 2; i <= n; i++) {
@@ -53,21 +62,40 @@ function median_max(values, key, n, format,    sorted, median) {
     return sprintf(format " / " format, median, sorted[n])
 }
 
+# The run of row KEY whose last machine finished after the median time (the lower middle of an even count); sets
+# fastest and slowest to the shortest and longest such time of its runs.
+function median_run(key,    i, j, r, t, sorted_runs, wall) {
+    for (i = 1; i <= runs[key]; i++) {
+        r = run_of[key, i]
+        t = last_done[r] - first_start[r]
+        for (j = i - 1; j >= 1 && wall[j] > t; j--) {
+            wall[j + 1] = wall[j]
+            sorted_runs[j + 1] = sorted_runs[j]
+        }
+        wall[j + 1] = t
+        sorted_runs[j + 1] = r
+    }
+    fastest = wall[1]
+    slowest = wall[runs[key]]
+    return sorted_runs[int((runs[key] + 1) / 2)]
+}
+
 END {
     print "| Machines | `read-cache` | Login, median / max (ms) | Clone created in, median / max (ms) |" \
-        " Boot, median / max (s) | All done (s) | Aggregate (MiB/s) | Read from the image file (MiB) |" \
+        " Boot, median / max (s) | All done, median run (fastest-slowest) (s) | Aggregate (MiB/s) | Read from the image file (MiB) |" \
         " Chunk hits / misses / uncached reads |"
     print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (row = 1; row <= rows; row++) {
         key = order[row]
-        wall = last_done[key] - first_start[key]
-        rate = wall > 0 ? count[key] * machine_bytes / 1048576 / wall : 0
+        run = median_run(key)
+        wall = last_done[run] - first_start[run]
+        rate = wall > 0 ? machines_of[key] * machine_bytes / 1048576 / wall : 0
         image = "n/a"
-        if (key in image_read) {
-            image = sprintf("%.0f (%.2fx the image)", image_read[key] / 1048576, image_read[key] / image_bytes)
+        if (run in image_read) {
+            image = sprintf("%.0f (%.2fx the image)", image_read[run] / 1048576, image_read[run] / image_bytes)
         }
-        printf "| %d | %s | %s | %s | %s | %.1f | %.0f | %s | %s |\n", machines_of[key], cache_of[key],
+        printf "| %d | %s | %s | %s | %s | %.1f (%.1f-%.1f) | %.0f | %s | %s |\n", machines_of[key], cache_of[key],
             median_max(login, key, count[key], "%.0f"), median_max(clone, key, clones[key], "%d"),
-            median_max(boot, key, count[key], "%.1f"), wall, rate, image, counters[key]
+            median_max(boot, key, count[key], "%.1f"), wall, fastest, slowest, rate, image, counters[run]
     }
 }
