@@ -20,7 +20,8 @@
 #   MACHINES ["1 10 50"]  storm sizes, each with every cache of CACHES   CACHES ["64MiB 256MiB"] read-cache values
 #   UNCACHED_MACHINES ["50"] storm sizes also run with read-cache="0"     IMAGE_MIB [200] image size, all of it read
 #   START_WINDOW [2] seconds over which the machines start                SEED [1] boot order and start schedule
-#   RUNS [3] runs of every row   PORT [3490]   RESULTS [bench/target/results/boot-storm-DATE] raw results and server logs
+#   RUNS [3] runs of every row                                          PORT [3490] the target's port on 127.0.0.1
+#   RESULTS [bench/target/results/boot-storm-DATE] raw results and server logs
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -114,12 +115,14 @@ run_storm() {
   awk -v tag="$tag" '{ print "machine\t" tag "\t" $2 "\t" $3 "\t" $4 }' "$machines"
   sed -n "s/.* $STORM_IQN: created the clone of .* in \([0-9]*\) ms: .*/clone\t$tag\t\1/p" "$log"
   local counters
-  counters=$(sed -n "s|.*read cache of $IMAGE (.*): \([0-9]*\) bytes read from the image file, \([0-9]*\) chunk hits, \([0-9]*\) misses, \([0-9]*\) uncached reads|\1\t\2\t\3\t\4|p" "$log")
+  local number='\([0-9]*\)'
+  counters=$(sed -n "s|.*read cache of $IMAGE (.*): $number bytes read from the image file, $number chunk hits,\
+ $number misses, $number uncached reads|\1\t\2\t\3\t\4|p" "$log")
   if [[ -z $counters ]]; then
     say "$name: the server logged no read cache counters for $IMAGE (see $log)"
     return 1
   fi
-  printf "image\t$tag\t%s\n" "$counters"
+  printf 'image\t%b\t%s\n' "$tag" "$counters"
 }
 
 main() {
@@ -168,8 +171,8 @@ main() {
       "qemu-io alone starts and reads a block of its null driver in $(awk -v s="$client_start" \
         'BEGIN { printf "%.0f", s * 1000 }') ms, part of every login time below."
     echo
-    awk -v image_bytes=$((IMAGE_MIB * 1024 * 1024)) -v script="$SCRIPT" -f "$ROOT/bench/lib/boot-storm-report.awk" \
-      "$RESULTS/results.tsv"
+    awk -v image_bytes=$((IMAGE_MIB * 1024 * 1024)) -v script="$SCRIPT" -f "$ROOT/bench/lib/medians.awk" \
+      -f "$ROOT/bench/lib/boot-storm-report.awk" "$RESULTS/results.tsv"
   } | tee "$RESULTS/table.md"
 }
 

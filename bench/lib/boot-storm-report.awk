@@ -1,6 +1,6 @@
-# Turns bench/boot-storm.sh's results.tsv into a Markdown table, one row per storm (read cache and number of
-# machines) in the order they first ran. Input lines (tab-separated), CACHE being the read-cache attribute, N the
-# number of machines and RUN the run of that row:
+# Turns bench/boot-storm.sh's results.tsv into a Markdown table (after bench/lib/medians.awk), one row per storm
+# (read cache and number of machines) in the order they first ran. Input lines (tab-separated), CACHE being the
+# read-cache attribute, N the number of machines and RUN the run of that row:
 #   machine CACHE N RUN STARTED LOGGED_IN DONE       one machine, seconds since the epoch (bench/lib/machines.sh)
 #   clone CACHE N RUN MS                             the server's log: one clone created, in MS milliseconds
 #   image CACHE N RUN BYTES HITS MISSES UNCACHED     the server's log at shutdown: the image read cache's counters
@@ -44,46 +44,31 @@ $1 == "image" {
     counters[run] = $6 " / " $7 " / " $8
 }
 
-# Sorts values[key, 1..n] into sorted[1..n] (insertion sort: a few hundred values at most).
-function sort_values(values, key, n, sorted,    i, j, t) {
-    for (i = 1; i <= n; i++) sorted[i] = values[key, i] + 0
-    for (i = 2; i <= n; i++) {
-        t = sorted[i]
-        for (j = i - 1; j >= 1 && sorted[j] > t; j--) sorted[j + 1] = sorted[j]
-        sorted[j + 1] = t
-    }
-}
-
 # "median / max" of values[key, 1..n] in FORMAT, or "n/a" for none.
-function median_max(values, key, n, format,    sorted, median) {
+function median_max(values, key, n, format,    sorted) {
     if (n == 0) return "n/a"
-    sort_values(values, key, n, sorted)
-    median = n % 2 ? sorted[(n + 1) / 2] : (sorted[n / 2] + sorted[n / 2 + 1]) / 2
-    return sprintf(format " / " format, median, sorted[n])
+    sort_runs(values, key, n, sorted)
+    return sprintf(format " / " format, median(values, key, n), sorted[n])
 }
 
 # The run of row KEY whose last machine finished after the median time (the lower middle of an even count); sets
 # fastest and slowest to the shortest and longest such time of its runs.
-function median_run(key,    i, j, r, t, sorted_runs, wall) {
-    for (i = 1; i <= runs[key]; i++) {
-        r = run_of[key, i]
-        t = last_done[r] - first_start[r]
-        for (j = i - 1; j >= 1 && wall[j] > t; j--) {
-            wall[j + 1] = wall[j]
-            sorted_runs[j + 1] = sorted_runs[j]
-        }
-        wall[j + 1] = t
-        sorted_runs[j + 1] = r
+function median_run(key,    i, n, walls, sorted, middle) {
+    n = runs[key]
+    for (i = 1; i <= n; i++) walls[key, i] = last_done[run_of[key, i]] - first_start[run_of[key, i]]
+    sort_runs(walls, key, n, sorted)
+    fastest = sorted[1]
+    slowest = sorted[n]
+    middle = sorted[int((n + 1) / 2)]
+    for (i = 1; i <= n; i++) {
+        if (walls[key, i] + 0 == middle) return run_of[key, i]
     }
-    fastest = wall[1]
-    slowest = wall[runs[key]]
-    return sorted_runs[int((runs[key] + 1) / 2)]
 }
 
 END {
     print "| Machines | `read-cache` | Login, median / max (ms) | Clone created in, median / max (ms) |" \
-        " Boot, median / max (s) | All done, median run (fastest-slowest) (s) | Aggregate (MiB/s) | Read from the image file (MiB) |" \
-        " Chunk hits / misses / uncached reads |"
+        " Boot, median / max (s) | All done, median run (fastest-slowest) (s) | Aggregate (MiB/s) |" \
+        " Read from the image file (MiB) | Chunk hits / misses / uncached reads |"
     print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (row = 1; row <= rows; row++) {
         key = order[row]

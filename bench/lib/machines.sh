@@ -7,7 +7,8 @@ readonly MACHINE_IQN_PREFIX="iqn.2026-11.dev.jtarget.bench:machine"
 # The qemu-io block options of machine INDEX's disk on the clone-per-initiator target at 127.0.0.1:PORT.
 machine_disk() {
   local port=$1 target=$2 index=$3
-  echo "driver=iscsi,transport=tcp,portal=127.0.0.1:$port,target=$target,lun=0,initiator-name=$MACHINE_IQN_PREFIX-$index"
+  echo "driver=iscsi,transport=tcp,portal=127.0.0.1:$port,target=$target,lun=0,\
+initiator-name=$MACHINE_IQN_PREFIX-$index"
 }
 
 # Runs one machine's boot and prints "INDEX STARTED LOGGED_IN DONE ERRORS" (times in seconds since the epoch, to the
