@@ -6,7 +6,8 @@
 #   image CACHE N RUN BYTES HITS MISSES UNCACHED     the server's log at shutdown: the image read cache's counters
 # Login, clone creation and boot times are pooled over every machine of every run of a row (median and maximum);
 # the time until the last machine of a run finished is a run's own, and the row shows the run with the median
-# such time: its time, its aggregate rate and its image counters.
+# such time: its time, its aggregate rate and its image counters, with the fewest and most bytes any run of the row
+# read from the image file beside them (with a cache too small for the image they vary from run to run).
 # Needs -v image_bytes=SIZE (the image's size) and -v script=FILE (the qemu-io script every machine ran).
 BEGIN {
     FS = "\t"
@@ -41,6 +42,8 @@ $1 == "machine" {
 $1 == "clone" { clone[key, ++clones[key]] = $5 }
 $1 == "image" {
     image_read[run] = $5
+    if (!(key in fewest) || $5 < fewest[key]) fewest[key] = $5
+    if (!(key in most) || $5 > most[key]) most[key] = $5
     counters[run] = $6 " / " $7 " / " $8
 }
 
@@ -68,7 +71,7 @@ function median_run(key,    i, n, walls, sorted, middle) {
 END {
     print "| Machines | `read-cache` | Login, median / max (ms) | Clone created in, median / max (ms) |" \
         " Boot, median / max (s) | All done, median run (fastest-slowest) (s) | Aggregate (MiB/s) |" \
-        " Read from the image file (MiB) | Chunk hits / misses / uncached reads |"
+        " Read from the image file, MiB (x the image; fewest-most of the runs) | Chunk hits / misses / uncached reads |"
     print "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     for (row = 1; row <= rows; row++) {
         key = order[row]
@@ -77,7 +80,8 @@ END {
         rate = wall > 0 ? machines_of[key] * machine_bytes / 1048576 / wall : 0
         image = "n/a"
         if (run in image_read) {
-            image = sprintf("%.0f (%.2fx the image)", image_read[run] / 1048576, image_read[run] / image_bytes)
+            image = sprintf("%.0f (%.2fx; %.2f-%.2fx)", image_read[run] / 1048576, image_read[run] / image_bytes,
+                fewest[key] / image_bytes, most[key] / image_bytes)
         }
         printf "| %d | %s | %s | %s | %s | %.1f (%.1f-%.1f) | %.0f | %s | %s |\n", machines_of[key], cache_of[key],
             median_max(login, key, count[key], "%.0f"), median_max(clone, key, clones[key], "%d"),
