@@ -169,7 +169,7 @@ main() {
       "($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1)), Linux $(uname -r), shared by the clients" \
       "and all servers; load average $LOAD_BEFORE before, $(cut -d ' ' -f 1-3 /proc/loadavg) after."
     echo
-    { labels; cat "$RESULTS/results.tsv"; } | awk -f "$ROOT/bench/lib/report.awk"
+    { labels; cat "$RESULTS/results.tsv"; } | awk -f "$ROOT/bench/lib/medians.awk" -f "$ROOT/bench/lib/report.awk"
   } | tee "$RESULTS/table.md"
 }
 

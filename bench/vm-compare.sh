@@ -94,7 +94,7 @@ main() {
       "$(sed -n 's/^ACCEL=//p' "$HARNESS/cache/qemu.conf" 2>/dev/null || echo '?'); load average $LOAD_BEFORE" \
       "before, $(cut -d ' ' -f 1-3 /proc/loadavg) after."
     echo
-    { labels; cat "$RESULTS/results.tsv"; } | awk -f "$ROOT/bench/lib/report.awk"
+    { labels; cat "$RESULTS/results.tsv"; } | awk -f "$ROOT/bench/lib/medians.awk" -f "$ROOT/bench/lib/report.awk"
   } | tee "$RESULTS/table.md"
 }
 

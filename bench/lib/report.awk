@@ -1,4 +1,5 @@
-# Turns bench/compare.sh's raw results into Markdown tables. Input lines (tab-separated):
+# Turns bench/compare.sh's raw results into Markdown tables (after bench/lib/medians.awk). Input lines
+# (tab-separated):
 #   PASS SERVER WORKLOAD IOPS CPU_US_PER_IO      one measured run; IOPS and CPU are "n/a" when the server failed it,
 #                                                CPU is "-" when not measured
 #                                                (a cell is n/a when every run failed, and says so when some did)
@@ -24,21 +25,6 @@ $1 == "columns" {
     n = ++count[key]
     iops[key, n] = $4
     cpu[key, n] = $5
-}
-
-# Sorts the n runs of values[key, 1..n] into sorted[1..n].
-function sort_runs(values, key, n, sorted,    i, j, t) {
-    for (i = 1; i <= n; i++) sorted[i] = values[key, i] + 0
-    for (i = 2; i <= n; i++) {
-        t = sorted[i]
-        for (j = i - 1; j >= 1 && sorted[j] > t; j--) sorted[j + 1] = sorted[j]
-        sorted[j + 1] = t
-    }
-}
-
-function median(values, key, n,    sorted) {
-    sort_runs(values, key, n, sorted)
-    return n % 2 ? sorted[(n + 1) / 2] : (sorted[n / 2] + sorted[n / 2 + 1]) / 2
 }
 
 # "lowest–highest" of the runs' IOPS: on a noisy machine the spread says how far to trust the median.

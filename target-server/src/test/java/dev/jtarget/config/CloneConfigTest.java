@@ -58,7 +58,8 @@ class CloneConfigTest {
                 "    <clone-per-initiator image=\"gold\" dir=\"clones\"/>\n")).targets().getFirst();
         assertEquals(List.of(), target.luns());
         assertEquals(Optional.of(new ClonePerInitiatorConfig(new ImageConfig("gold", dir.resolve("gold.raw"),
-                IMAGE_BYTES, 64L << 20), dir.resolve("clones"), IMAGE_BYTES, ClonePerInitiatorConfig.OnLogout.KEEP, 0, true, 512)),
+                IMAGE_BYTES, 256L << 20), dir.resolve("clones"), IMAGE_BYTES, ClonePerInitiatorConfig.OnLogout.KEEP, 0,
+                true, 512)),
                 target.clones());
     }
 
