@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Issue 8: a clone-per-initiator target gives every initiator name a copy-on-write disk of one golden image. Two
  * initiators (qemu's iSCSI driver with {@code initiator-name=}) each read the image, write their own data and never
- * see the other's; the clones survive a restart, pass {@code qemu-img check} once the server stopped, and carry a
+ * see the other's; the clones survive a restart, pass {@code qemu-img check} once the server stopped, merge with
+ * {@code qemu-img commit} into a copy of the image that then holds exactly what the initiator saw, and carry a
  * unit serial number of their own; an {@code on-logout="reset"} target starts every login from the image again.
  */
 @Tag("integration")
@@ -76,6 +77,8 @@ class ClonePerInitiatorIT {
             assertTrue(check.succeeded() && check.output().contains("No errors were found"), check.describe());
         }
         assertArrayEquals(image, Files.readAllBytes(workDir.resolve("gold.raw")), "the golden image changed");
+        assertArrayEquals(alphaDisk, committedIntoACopyOfTheImage(cloneOf(clones, "builder-alpha")),
+                "qemu-img commit of alpha's clone into a copy of the image");
 
         server.restart();
         assertArrayEquals(alphaDisk, readWholeDisk(KEEP, ALPHA), "alpha's disk after a restart");
@@ -189,6 +192,27 @@ class ClonePerInitiatorIT {
         String url = "iscsi://" + server.host() + ":" + server.port() + "/" + target + "/0";
         return server.assertSucceeded(Tools.command("iscsi-inq", "-i", initiator, "-e", "1", "-c", String.valueOf(0x80), url)
                 .timeout(SESSION_TIMEOUT).run()).find("^Unit Serial Number:\\[(.*)\\]").trim();
+    }
+
+    private static Path cloneOf(List<Path> clones, String initiatorPart) {
+        return clones.stream().filter(clone -> clone.getFileName().toString().contains(initiatorPart)).findFirst()
+                .orElseThrow(() -> new AssertionError("no clone of " + initiatorPart + " in " + clones));
+    }
+
+    /**
+     * What an operator gets from {@code qemu-img commit}: the clone merged into a copy of the image (the clone's own
+     * header still names the real image, so a copy of the clone is pointed at the copy first, without rewriting
+     * data). qemu grows the copy to the clone's size.
+     */
+    private byte[] committedIntoACopyOfTheImage(Path clone) throws IOException {
+        Path imageCopy = workDir.resolve("gold-copy.raw");
+        Path cloneCopy = workDir.resolve("clone-copy.qcow2");
+        Files.copy(workDir.resolve("gold.raw"), imageCopy);
+        Files.copy(clone, cloneCopy);
+        server.assertSucceeded(Tools.command("qemu-img", "rebase", "-u", "-b", imageCopy.toString(), "-F", "raw",
+                cloneCopy.toString()).run());
+        server.assertSucceeded(Tools.command("qemu-img", "commit", cloneCopy.toString()).run());
+        return Files.readAllBytes(imageCopy);
     }
 
     private List<Path> clonesIn(String dir) throws IOException {
