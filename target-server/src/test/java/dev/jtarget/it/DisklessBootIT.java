@@ -55,6 +55,15 @@ class DisklessBootIT {
     private static final List<String> SMALLER_BUILD = List.of(
             "--env", "HARNESS_BUILD_UNITS=100", "--env", "HARNESS_CHURN_FILES=1500");
 
+    /**
+     * The guest's kernel pings the target with a NOP-Out every 5 s and, by default, drops the connection when no
+     * answer came within 5 s. With a dozen jobs on the two cores (CPU pressure "some" at 90 %) a provisioning run
+     * lost its connection that way three times while nothing at all ran for 5 to 12 s: the server's own once-a-minute
+     * statistics timer fired 5 to 6 s late at the same moments. After switch_root no iscsid recovers a connection, so
+     * one such stall would end a diskless boot; 15 s still fails a target that really stops answering.
+     */
+    private static final List<String> PING_TIMEOUT = List.of("--param", "node.conn[0].timeo.noop_out_timeout=15");
+
     @TempDir
     Path workDir;
     private VmHarness harness;
@@ -108,8 +117,10 @@ class DisklessBootIT {
     private Path provisionGoldenImage() throws IOException {
         Path lunDir = Files.createDirectory(workDir.resolve("provision"));
         server = TestServer.start("diskless-provision", lunDir, List.of(GOLDEN_DISK));
-        Tools.Result run = harness.runDiskless("diskless-provision", GUEST_TIMEOUT, List.of(
+        List<String> arguments = new ArrayList<>(List.of(
                 "--portal", server.portal(), "--target", GOLDEN_DISK.name(), "--provision-only"));
+        arguments.addAll(PING_TIMEOUT);
+        Tools.Result run = harness.runDiskless("diskless-provision", GUEST_TIMEOUT, arguments);
         VmHarness.Phase provision = VmHarness.phase(run, "provision");
         assertTrue(provision.passed() && run.succeeded(), run.describe() + "\n--- server log tail ---\n"
                 + server.logTail(40));
@@ -125,6 +136,7 @@ class DisklessBootIT {
     private VmHarness.Phase boot(String initiator, String runName, List<String> workload) {
         List<String> arguments = new ArrayList<>(List.of(
                 "--portal", server.portal(), "--target", FARM, "--initiator", initiator, "--no-provision"));
+        arguments.addAll(PING_TIMEOUT);
         arguments.addAll(workload);
         Tools.Result run = harness.runDiskless(runName, GUEST_TIMEOUT, arguments);
         VmHarness.Phase boot = VmHarness.phase(run, "diskless");
