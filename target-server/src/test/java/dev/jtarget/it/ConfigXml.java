@@ -6,6 +6,10 @@ import java.util.List;
 
 /** Writes a jtarget configuration file (namespace {@code urn:jtarget:config:1}) the way a user would. */
 final class ConfigXml {
+    /** A golden image ({@code <image>}) that {@link TargetSpec.ClonePerInitiator} targets clone; a raw file. */
+    record Image(String name, Path path) {
+    }
+
     private ConfigXml() {
     }
 
@@ -29,6 +33,16 @@ final class ConfigXml {
      */
     static String render(String portal, String serverSettings, List<TargetSpec> targets, Path lunDir) {
         return render(List.of(portal), serverSettings, targets, lunDir);
+    }
+
+    /** {@link #render(String, List, Path)} declaring {@code images} for the targets' clones. */
+    static String render(String portal, List<Image> images, List<TargetSpec> targets, Path lunDir) {
+        StringBuilder settings = new StringBuilder();
+        for (Image image : images) {
+            settings.append("  <image name=\"").append(escape(image.name())).append("\" path=\"")
+                    .append(escape(image.path().toAbsolutePath().toString())).append("\"/>\n");
+        }
+        return render(List.of(portal), settings.toString(), targets, lunDir);
     }
 
     private static String render(List<String> portals, String serverSettings, List<TargetSpec> targets,
@@ -57,6 +71,10 @@ final class ConfigXml {
                         .append("\" size=\"").append(lun.sizeMib()).append("MiB\"/>\n");
                 xml.append("    </lun>\n");
             }
+            target.clones().ifPresent(clones -> xml.append("    <clone-per-initiator image=\"")
+                    .append(escape(clones.image())).append("\" dir=\"")
+                    .append(escape(clones.dir().toAbsolutePath().toString())).append("\" size=\"")
+                    .append(clones.sizeBytes() / TargetSpec.mib(1)).append("MiB\"/>\n"));
             xml.append("  </target>\n");
         }
         xml.append("</jtarget>\n");

@@ -10,11 +10,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * A target an integration test wants served: its name, file-backed LUNs, CHAP and allow list. The target process under
- * test (our server or tgtd) turns it into its own configuration.
+ * A target an integration test wants served: its name, file-backed LUNs or a clone per initiator of an image, CHAP and
+ * allow list. The target process under test (our server or tgtd) turns it into its own configuration.
  */
 record TargetSpec(String name, List<Lun> luns, Optional<ChapCredentials> chap, Optional<ChapCredentials> mutualChap,
-                  List<String> allowedInitiators) {
+                  List<String> allowedInitiators, Optional<ClonePerInitiator> clones) {
 
     private static final long MIB = 1 << 20;
 
@@ -47,13 +47,34 @@ record TargetSpec(String name, List<Lun> luns, Optional<ChapCredentials> chap, O
         }
     }
 
+    /**
+     * Instead of LUNs: every initiator gets its own copy-on-write disk of the image named {@code image} (see
+     * {@link ConfigXml.Image}), kept in {@code dir}, of {@code sizeBytes} (whole MiB, at least the image's size).
+     * Only our server has this; the clones go through the write-back cache (write-cache defaults to on).
+     */
+    record ClonePerInitiator(String image, Path dir, long sizeBytes) {
+        ClonePerInitiator {
+            if (sizeBytes <= 0 || sizeBytes % MIB != 0) {
+                throw new IllegalArgumentException("clone size must be a positive multiple of 1 MiB: " + sizeBytes);
+            }
+        }
+    }
+
     TargetSpec {
         luns = List.copyOf(luns);
         allowedInitiators = List.copyOf(allowedInitiators);
+        if (clones.isPresent() && !luns.isEmpty()) {
+            throw new IllegalArgumentException("a target has LUNs or a clone per initiator, not both: " + name);
+        }
     }
 
     static TargetSpec named(String iqn) {
-        return new TargetSpec(iqn, List.of(), Optional.empty(), Optional.empty(), List.of());
+        return new TargetSpec(iqn, List.of(), Optional.empty(), Optional.empty(), List.of(), Optional.empty());
+    }
+
+    TargetSpec withClonePerInitiator(String image, Path dir, long sizeBytes) {
+        return new TargetSpec(name, luns, chap, mutualChap, allowedInitiators,
+                Optional.of(new ClonePerInitiator(image, dir, sizeBytes)));
     }
 
     TargetSpec withLun(int id, long sizeBytes) {
@@ -72,23 +93,24 @@ record TargetSpec(String name, List<Lun> luns, Optional<ChapCredentials> chap, O
     private TargetSpec withLun(Lun lun) {
         List<Lun> more = new ArrayList<>(luns);
         more.add(lun);
-        return new TargetSpec(name, more, chap, mutualChap, allowedInitiators);
+        return new TargetSpec(name, more, chap, mutualChap, allowedInitiators, clones);
     }
 
     TargetSpec withChap(String user, String secret) {
         ChapCredentials credentials = new ChapCredentials(user, secret);
-        return new TargetSpec(name, luns, Optional.of(credentials), mutualChap, allowedInitiators);
+        return new TargetSpec(name, luns, Optional.of(credentials), mutualChap, allowedInitiators, clones);
     }
 
     /** The credentials the target answers the initiator's challenge with (RFC 7143 §12.1.3, mutual CHAP). */
     TargetSpec withMutualChap(String user, String secret) {
-        return new TargetSpec(name, luns, chap, Optional.of(new ChapCredentials(user, secret)), allowedInitiators);
+        return new TargetSpec(name, luns, chap, Optional.of(new ChapCredentials(user, secret)), allowedInitiators,
+                clones);
     }
 
     TargetSpec allowing(String initiatorPattern) {
         List<String> more = new ArrayList<>(allowedInitiators);
         more.add(initiatorPattern);
-        return new TargetSpec(name, luns, chap, mutualChap, more);
+        return new TargetSpec(name, luns, chap, mutualChap, more, clones);
     }
 
     /** The file that backs {@code lun} of this target inside {@code dir}. */

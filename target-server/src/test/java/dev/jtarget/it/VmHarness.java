@@ -8,7 +8,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,6 +25,10 @@ final class VmHarness {
 
     /** The guest console log the harness names in its result lines. */
     private static final Pattern CONSOLE_LOG = Pattern.compile("/\\S+-console\\.log");
+    /** One {@code key=value} of a result line; values never contain blanks (the guest writes them with '_'). */
+    private static final Pattern KEY_VALUE = Pattern.compile("\\b([a-z][a-z0-9_]*)=(\\S*)");
+    /** What every run boots: kernel, initramfs and the accelerator build.sh chose. */
+    private static final List<String> GUEST_BOOT_FILES = List.of("vmlinuz", "initramfs.img", "qemu.conf");
 
     private final Path dir;
 
@@ -35,12 +41,26 @@ final class VmHarness {
      * guest images; skips the calling test when there is none.
      */
     static VmHarness locate() {
+        return locate(GUEST_BOOT_FILES);
+    }
+
+    /**
+     * {@link #locate()} for {@link #runDiskless}: the harness's cache must also hold the root filesystem image that its
+     * provisioning step writes to a LUN.
+     */
+    static VmHarness locateWithRootImage() {
+        List<String> files = new ArrayList<>(GUEST_BOOT_FILES);
+        files.add("rootfs.ext4");
+        return locate(files);
+    }
+
+    private static VmHarness locate(List<String> cachedFiles) {
         Optional<Path> dir = Optional.ofNullable(System.getProperty("jtarget.it.vmHarness")).map(Path::of)
                 .or(VmHarness::besideTheRepository);
         assumeTrue(dir.isPresent(), "the kernel initiator tests need ../shared/harness/vm next to the repository "
                 + "(or -Djtarget.it.vmHarness=DIR); looked beside " + ItPaths.repoRoot());
         VmHarness harness = new VmHarness(dir.get());
-        harness.ensureBuilt();
+        harness.ensureBuilt(cachedFiles);
         return harness;
     }
 
@@ -53,24 +73,81 @@ final class VmHarness {
      * @param guestTimeout the harness's own deadline for the VM; ours adds a minute on top so the harness can report
      */
     Tools.Result runIscsiadm(String runName, Duration guestTimeout, List<String> arguments) {
-        Tools.Result run = runOnce(runName, guestTimeout, arguments);
+        return runRetryingUnbootedGuest("run-iscsiadm.sh", runName, guestTimeout, guestTimeout, arguments);
+    }
+
+    /**
+     * Runs {@code run-diskless.sh} with {@code arguments} (root filesystem on the LUN; see the harness README), with
+     * the same log file and retry as {@link #runIscsiadm}. Without {@code --provision-only} or
+     * {@code --no-provision} it boots the VM twice, each boot within {@code guestTimeout}. Its results per boot are
+     * in {@link #phase}.
+     */
+    Tools.Result runDiskless(String runName, Duration guestTimeout, List<String> arguments) {
+        return runRetryingUnbootedGuest("run-diskless.sh", runName, guestTimeout, guestTimeout.multipliedBy(2),
+                arguments);
+    }
+
+    private Tools.Result runRetryingUnbootedGuest(String script, String runName, Duration guestTimeout,
+                                                  Duration allBoots, List<String> arguments) {
+        Tools.Result run = runOnce(script, runName, guestTimeout, allBoots, arguments);
         if (run.succeeded() || !guestNeverBooted(run)) {
             return run;
         }
         System.err.println("VM harness run " + runName + ": the guest printed nothing before the deadline (its kernel"
                 + " never started); running it once more");
-        return runOnce(runName + "-retry", guestTimeout, arguments);
+        return runOnce(script, runName + "-retry", guestTimeout, allBoots, arguments);
     }
 
-    private Tools.Result runOnce(String runName, Duration guestTimeout, List<String> arguments) {
+    private Tools.Result runOnce(String script, String runName, Duration guestTimeout, Duration allBoots,
+                                 List<String> arguments) {
         List<String> argv = new ArrayList<>();
-        argv.add(dir.resolve("run-iscsiadm.sh").toString());
+        argv.add(dir.resolve(script).toString());
         argv.addAll(arguments);
         argv.addAll(List.of("--timeout", String.valueOf(guestTimeout.toSeconds())));
         return Tools.command(argv.toArray(String[]::new))
-                .timeout(guestTimeout.plusMinutes(1))
+                .timeout(allBoots.plusMinutes(1))
                 .outputTo(ItPaths.outputDir("kernel-initiator").resolve(runName + ".log"))
                 .run();
+    }
+
+    /**
+     * One boot of a {@code run-diskless.sh} run ({@code provision} or {@code diskless}): its status and the
+     * {@code key=value} pairs of its result line ({@code HARNESS PHASE <name>: PASS key=value ...}), plus
+     * {@code wall_s}, the host's wall-clock time for the boot ({@code HARNESS HOST: phase=<name> ... wall_s=...}).
+     */
+    record Phase(String name, String status, Map<String, String> keys, Tools.Result run) {
+        boolean passed() {
+            return status.equals("PASS");
+        }
+
+        /** The value of {@code key}; fails with the whole run's story when the boot did not report it. */
+        String key(String key) {
+            String value = keys.get(key);
+            if (value == null) {
+                throw new AssertionError("phase " + name + " reported no " + key + "; " + run.describe());
+            }
+            return value;
+        }
+    }
+
+    /** The {@code name} boot of a {@link #runDiskless} run; fails when the run has no result line for it. */
+    static Phase phase(Tools.Result run, String name) {
+        Matcher line = Pattern.compile("^HARNESS PHASE " + Pattern.quote(name) + ": (\\S+)(.*)$", Pattern.MULTILINE)
+                .matcher(run.output());
+        if (!line.find()) {
+            throw new AssertionError("no result for the " + name + " boot; " + run.describe());
+        }
+        Map<String, String> keys = new LinkedHashMap<>();
+        Matcher pair = KEY_VALUE.matcher(line.group(2));
+        while (pair.find()) {
+            keys.put(pair.group(1), pair.group(2));
+        }
+        Matcher host = Pattern.compile("^HARNESS HOST: phase=" + Pattern.quote(name) + " .*\\bwall_s=(\\S+)",
+                Pattern.MULTILINE).matcher(run.output());
+        if (host.find()) {
+            keys.put("wall_s", host.group(1));
+        }
+        return new Phase(name, line.group(1), keys, run);
     }
 
     /** The harness timed out and names a guest console log that is empty: the guest never booted. */
@@ -96,9 +173,9 @@ final class VmHarness {
     }
 
     /** build.sh is idempotent but slow to find out; only run it when an image the runs need is missing. */
-    private void ensureBuilt() {
+    private void ensureBuilt(List<String> cachedFiles) {
         Path cache = cacheDir();
-        boolean built = List.of("vmlinuz", "initramfs.img", "qemu.conf").stream()
+        boolean built = cachedFiles.stream()
                 .allMatch(file -> Files.isRegularFile(cache.resolve(file)));
         if (built) {
             return;
