@@ -5,7 +5,8 @@ import java.util.Locale;
 
 /**
  * A snapshot of the write-back cache, for one LUN or for the whole cache. Counters are cumulative since the LUN was
- * attached; rates come from two snapshots ({@link #flushBytesPerSecondSince}).
+ * attached (cache-wide: since the start, LUNs detached meanwhile included); rates come from two snapshots
+ * ({@link #flushBytesPerSecondSince}).
  *
  * @param scope              a LUN name, or {@code "cache"} for the whole cache
  * @param capturedAtNanos    {@link System#nanoTime()} when the snapshot was taken

@@ -3,7 +3,9 @@ package dev.jtarget.cache;
 import dev.jtarget.backend.BlockBackend;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -44,6 +46,13 @@ public final class WriteBackCache implements AutoCloseable {
     private final List<LunCache> luns = new CopyOnWriteArrayList<>();
     private final ScheduledExecutorService timer;
     private CacheStatistics lastLogged;
+    /** The per-LUN snapshots of the last periodic log, by scope: each LUN's line shows its own flush rate. */
+    private Map<String, CacheStatistics> lastLoggedLuns = Map.of();
+    /**
+     * The final counters of LUNs detached since the start (closed clones), kept in the cache-wide totals so they
+     * never go backwards and a rate between two snapshots never turns negative.
+     */
+    private volatile CacheStatistics detachedLuns;
     private boolean closed;
 
     /** A cache with the default tuning ({@link CacheTuning#DEFAULT}). */
@@ -96,8 +105,13 @@ public final class WriteBackCache implements AutoCloseable {
 
     /** Cache-wide statistics. */
     public CacheStatistics statistics() {
+        List<CacheStatistics> all = lunStatistics();
+        CacheStatistics detached = detachedLuns;
+        if (detached != null) {
+            all.add(detached);
+        }
         return CacheStatistics.total(System.nanoTime(), arena.capacityBytes(),
-                (long) arena.usedPages() * arena.pageSize(), lunStatistics());
+                (long) arena.usedPages() * arena.pageSize(), all);
     }
 
     /** Statistics of every attached LUN. */
@@ -197,9 +211,12 @@ public final class WriteBackCache implements AutoCloseable {
         }
     }
 
-    void detach(CachedBackend backend, LunCache lun) {
+    synchronized void detach(CachedBackend backend, LunCache lun) {
+        CacheStatistics last = backend.statistics();
         attached.remove(backend);
         luns.remove(lun);
+        detachedLuns = detachedLuns == null ? last : CacheStatistics.total(last.capturedAtNanos(),
+                last.arenaCapacityBytes(), 0, List.of(detachedLuns, last));
     }
 
     CacheTuning tuning() {
@@ -260,14 +277,18 @@ public final class WriteBackCache implements AutoCloseable {
 
     private synchronized void logStatistics() {
         CacheStatistics now = statistics();
+        List<CacheStatistics> lunsNow = lunStatistics();
         boolean busy = lastLogged == null || now.dirtyBytes() > 0 || now.writes() != lastLogged.writes()
                 || now.flushedBytes() != lastLogged.flushedBytes();
         if (busy && !attached.isEmpty()) {
             log.info(now.toLogLine(lastLogged));
-            for (CacheStatistics lun : lunStatistics()) {
-                log.info(lun.toLogLine(null));
+            for (CacheStatistics lun : lunsNow) {
+                log.info(lun.toLogLine(lastLoggedLuns.get(lun.scope())));
             }
         }
         lastLogged = now;
+        Map<String, CacheStatistics> byScope = new HashMap<>();
+        lunsNow.forEach(lun -> byScope.put(lun.scope(), lun));
+        lastLoggedLuns = byScope;
     }
 }

@@ -79,6 +79,24 @@ class CachedBackendTest {
     }
 
     @Test
+    void cacheWideCountersKeepWhatADetachedLunDid() {
+        write(lun, 0, pattern(PAGE, 1));
+        BlockBackend clone = cache.attach(new RecordingBackend(LUN_BYTES, BLOCK), "clone");
+        write(clone, 0, pattern(2 * PAGE, 2));
+        CacheStatistics before = cache.statistics();
+
+        clone.close(); // a clone whose last session ended: written back, detached
+        CacheStatistics after = cache.statistics();
+
+        assertEquals(2, before.writes());
+        assertEquals(before.writes(), after.writes());
+        assertEquals(3L * PAGE, after.writtenBytes());
+        assertTrue(after.flushedBytes() >= 2L * PAGE, "the clone's write-back counts: " + after);
+        assertTrue(after.flushBytesPerSecondSince(before) >= 0);
+        assertEquals(List.of("lun0"), cache.lunStatistics().stream().map(CacheStatistics::scope).toList());
+    }
+
+    @Test
     void fuaWriteOverNothingCachedGoesStraightToTheBackendWithFua() {
         join(lun.write(PAGE, buffers(pattern(PAGE, 3)), true));
 
