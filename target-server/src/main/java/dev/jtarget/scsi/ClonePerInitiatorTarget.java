@@ -187,15 +187,18 @@ public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
     /** Closes a clone whose last session ended and applies on-logout; under its monitor. */
     private void closeUnused(Attachment attachment) {
         boolean wasOpen = attachment.device != null;
-        detach(attachment);
+        // lastSessionEnded runs before detach lets a new login make a fresh attachment: with on-logout="reset" it
+        // deletes the file, which must never be one a new session has already opened.
         if (wasOpen) {
             try {
+                closeDevice(attachment);
                 clones.lastSessionEnded(attachment.initiatorName);
             } catch (IOException | RuntimeException e) {
                 log.error("{}: after the last session of {} ended: {}", targetName, attachment.initiatorName,
                         e.toString());
             }
         }
+        detach(attachment);
     }
 
     /** Whether {@code initiatorName} has a session with this target now. */
@@ -258,16 +261,21 @@ public final class ClonePerInitiatorTarget implements ScsiTargetDevice {
 
     /** Closes the clone (the cache below writes back its dirty data first) and forgets it; under its monitor. */
     private void detach(Attachment attachment) {
+        try {
+            closeDevice(attachment);
+        } finally {
+            attachments.remove(attachment.initiatorName.toLowerCase(Locale.ROOT), attachment);
+        }
+    }
+
+    /** Marks the attachment detached and closes its clone, if open; it stays in the map. Under its monitor. */
+    private void closeDevice(Attachment attachment) {
         attachment.detached = true;
         ScsiTarget device = attachment.device;
         attachment.device = null;
-        try {
-            if (device != null) {
-                device.close();
-                log.info("{}: closed the clone of {}", targetName, attachment.initiatorName);
-            }
-        } finally {
-            attachments.remove(attachment.initiatorName.toLowerCase(Locale.ROOT), attachment);
+        if (device != null) {
+            device.close();
+            log.info("{}: closed the clone of {}", targetName, attachment.initiatorName);
         }
     }
 
