@@ -45,6 +45,12 @@ report() {
   echo "bench: $1 $2 IOPS"
 }
 
+# The block layer's view decides the guest's per-request cost (a rotational disk gets an I/O scheduler, a
+# non-rotational one may get none), so the result line says what each target's disk got.
+queue=/sys/block/${D#/dev/}/queue
+echo "vm_rotational=$(cat "$queue/rotational")" >>"$HARNESS_SUMMARY_FILE"
+echo "vm_scheduler=$(sed 's/.*\[\(.*\)\].*/\1/' "$queue/scheduler")" >>"$HARNESS_SUMMARY_FILE"
+
 iops=$(timed "$SEQ_MIB" dd if=/dev/zero of="$D" bs=1M count="$SEQ_MIB" oflag=direct conv=fsync 2>/dev/null) ||
   { echo "bench: sequential write failed"; exit 1; }
 report seq_write_1m "$iops"
