@@ -4,6 +4,7 @@
 # from busybox dd with O_DIRECT: one stream of 1 MiB requests for sequential throughput, and 32 concurrent streams of
 # 4 KiB requests, each in its own region of the disk, for a queue depth of 32 at the block layer. DESTROYS the LUN's
 # contents. Appends "vm_<workload>_iops=N" (for 1 MiB requests IOPS equal MiB/s) to the harness's result line.
+# FORCE_ROTATIONAL=0|1 (run-iscsiadm.sh --env) overrides the disk's rotational flag first.
 set -u
 D=$HARNESS_DEV
 SEQ_MIB=${SEQ_MIB:-256}
@@ -48,6 +49,7 @@ report() {
 # The block layer's view decides the guest's per-request cost (a rotational disk gets an I/O scheduler, a
 # non-rotational one may get none), so the result line says what each target's disk got.
 queue=/sys/block/${D#/dev/}/queue
+if [ -n "${FORCE_ROTATIONAL:-}" ]; then echo "$FORCE_ROTATIONAL" >"$queue/rotational"; fi   # for A/B experiments
 echo "vm_rotational=$(cat "$queue/rotational")" >>"$HARNESS_SUMMARY_FILE"
 echo "vm_scheduler=$(sed 's/.*\[\(.*\)\].*/\1/' "$queue/scheduler")" >>"$HARNESS_SUMMARY_FILE"
 
