@@ -2,7 +2,6 @@ package dev.jtarget.it;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -40,7 +38,7 @@ class ClonePerInitiatorIT {
     private static final int OFFSET = (1 << 20) + 512;
     private static final int LENGTH = 64 << 10;
     private static final int PAST_IMAGE = 10 << 20;
-    private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration SESSION_TIMEOUT = QemuSessions.SESSION_TIMEOUT;
 
     @TempDir
     Path workDir;
@@ -156,36 +154,24 @@ class ClonePerInitiatorIT {
         return disk;
     }
 
-    /** qemu's iSCSI driver options for one LUN, logging in as {@code initiator}. */
+    private QemuSessions sessions() {
+        return new QemuSessions(server, workDir);
+    }
+
     private String imageOptions(String target, String initiator) {
-        return "driver=iscsi,transport=tcp,portal=" + server.host() + ":" + server.port() + ",target=" + target
-                + ",lun=0,initiator-name=" + initiator;
+        return sessions().imageOptions(target, initiator);
     }
 
     private Tools.Result qemuIo(String target, String initiator, String... commands) {
-        List<String> argv = new ArrayList<>(List.of("qemu-io"));
-        for (String command : commands) {
-            argv.add("-c");
-            argv.add(command);
-        }
-        argv.add("--image-opts");
-        argv.add(imageOptions(target, initiator));
-        return Tools.command(argv.toArray(String[]::new)).timeout(SESSION_TIMEOUT).run();
+        return sessions().qemuIo(target, initiator, commands);
     }
 
-    /** Old qemu-io versions exit 0 after a failed command, so the verdict also rests on what it printed. */
     private void assertVerified(Tools.Result session) {
-        server.assertSucceeded(session);
-        assertFalse(session.output().contains("Pattern verification failed") || session.output().contains("failed:"),
-                session.describe());
+        sessions().assertVerified(session);
     }
 
     private byte[] readWholeDisk(String target, String initiator) throws IOException {
-        Path copy = workDir.resolve("copy.raw");
-        Files.deleteIfExists(copy);
-        server.assertSucceeded(Tools.command("qemu-img", "convert", "--image-opts", imageOptions(target, initiator),
-                "-O", "raw", copy.toString()).timeout(SESSION_TIMEOUT).run());
-        return Files.readAllBytes(copy);
+        return sessions().readWholeDisk(target, initiator);
     }
 
     private String unitSerialNumber(String target, String initiator) {

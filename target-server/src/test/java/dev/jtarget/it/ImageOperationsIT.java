@@ -9,7 +9,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -40,7 +39,6 @@ class ImageOperationsIT {
     private static final int OFFSET = (1 << 20) + 512;
     private static final int LENGTH = 64 << 10;
     private static final int PAST_IMAGE = 10 << 20;
-    private static final Duration SESSION_TIMEOUT = Duration.ofSeconds(60);
     private static final String RUN = "image-operations";
 
     @TempDir
@@ -169,35 +167,19 @@ class ImageOperationsIT {
         return workDir.resolve("clones").resolve(file.group(1));
     }
 
-    /** qemu's iSCSI driver (libiscsi) options for the LUN, logging in as {@code initiator}. */
-    private String imageOptions(String initiator) {
-        return "driver=iscsi,transport=tcp,portal=" + server.host() + ":" + server.port() + ",target=" + TARGET
-                + ",lun=0,initiator-name=" + initiator;
+    private QemuSessions sessions() {
+        return new QemuSessions(server, workDir);
     }
 
     private Tools.Result qemuIo(String initiator, String... commands) {
-        List<String> argv = new ArrayList<>(List.of("qemu-io"));
-        for (String command : commands) {
-            argv.add("-c");
-            argv.add(command);
-        }
-        argv.add("--image-opts");
-        argv.add(imageOptions(initiator));
-        return Tools.command(argv.toArray(String[]::new)).timeout(SESSION_TIMEOUT).run();
+        return sessions().qemuIo(TARGET, initiator, commands);
     }
 
-    /** Old qemu-io versions exit 0 after a failed command, so the verdict also rests on what it printed. */
     private void assertVerified(Tools.Result session) {
-        server.assertSucceeded(session);
-        assertFalse(session.output().contains("Pattern verification failed") || session.output().contains("failed:"),
-                session.describe());
+        sessions().assertVerified(session);
     }
 
     private byte[] readWholeDisk(String initiator) throws IOException {
-        Path copy = workDir.resolve("copy.raw");
-        Files.deleteIfExists(copy);
-        server.assertSucceeded(Tools.command("qemu-img", "convert", "--image-opts", imageOptions(initiator),
-                "-O", "raw", copy.toString()).timeout(SESSION_TIMEOUT).run());
-        return Files.readAllBytes(copy);
+        return sessions().readWholeDisk(TARGET, initiator);
     }
 }
